@@ -1,0 +1,52 @@
+// swift-tools-version:6.0
+// GeoDNS: an authoritative GeoDNS nameserver. Target layout follows ../shared/DESIGN.md:
+// DNSWire (wire format, stdlib only) <- GeoIP (libmaxminddb) <- Policy (YAML -> catalog)
+// <- Authority (pure answer engine) <- Server (NIO transport) <- geodns (CLI).
+import PackageDescription
+
+let package = Package(
+    name: "GeoDNS",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "geodns", targets: ["geodns"]),
+        .library(name: "DNSWire", targets: ["DNSWire"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // Wire format: standard library only.
+        .target(name: "DNSWire"),
+        .systemLibrary(name: "CMaxMindDB", pkgConfig: "libmaxminddb", providers: [.apt(["libmaxminddb-dev"])]),
+        .target(name: "GeoIP", dependencies: ["CMaxMindDB"]),
+        .target(name: "Policy", dependencies: [
+            "DNSWire", "GeoIP", .product(name: "Yams", package: "Yams"),
+        ]),
+        .target(name: "Authority", dependencies: ["DNSWire", "Policy"]),
+        .target(name: "Server", dependencies: [
+            "DNSWire", "GeoIP", "Policy", "Authority",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Atomics", package: "swift-atomics"),
+        ]),
+        .executableTarget(name: "geodns", dependencies: [
+            "DNSWire", "GeoIP", "Policy", "Authority", "Server",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Benchmarks and fuzzers are programs (never timed assertions inside unit tests).
+        .executableTarget(name: "bench-wire", dependencies: ["DNSWire"]),
+        .executableTarget(name: "bench-geoip", dependencies: ["GeoIP"]),
+        .executableTarget(name: "fuzz-wire", dependencies: ["DNSWire"]),
+        .testTarget(name: "DNSWireTests", dependencies: ["DNSWire"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "GeoIPTests", dependencies: ["GeoIP"]),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy", "GeoIP", "DNSWire"]),
+        .testTarget(name: "AuthorityTests", dependencies: ["Authority", "Policy", "GeoIP", "DNSWire"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["DNSWire"]),
+    ]
+)

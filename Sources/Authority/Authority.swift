@@ -1,0 +1,1 @@
+// Authority module: see ../shared/DESIGN.md

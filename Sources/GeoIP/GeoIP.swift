@@ -1,0 +1,1 @@
+// GeoIP module: see ../shared/DESIGN.md

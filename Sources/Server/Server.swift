@@ -1,0 +1,1 @@
+// Server module: see ../shared/DESIGN.md
