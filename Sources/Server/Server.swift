@@ -1,1 +1,1 @@
-// Server module: see ../shared/DESIGN.md
+// Server module: transport (see DESIGN.md). The real sources land once Authority and Policy exist.

@@ -1,0 +1,196 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where things are: the package root (from this file's path) and the built `geodns` binary
+/// (beside the test bundle, whatever the scratch path).
+enum Paths {
+    static let packageRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static var geodns: String {
+        if let explicit = ProcessInfo.processInfo.environment["GEODNS_BIN"] { return explicit }
+        let bundleDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [bundleDir.appendingPathComponent("geodns"),
+                          bundleDir.deletingLastPathComponent().appendingPathComponent("geodns"),
+                          packageRoot.appendingPathComponent(".build/debug/geodns")] {
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate.path }
+        }
+        return packageRoot.appendingPathComponent(".build/debug/geodns").path
+    }
+
+    /// GeoLite2-City from the PyPI package maxminddb-geolite2 (installed by `make deps`).
+    static let geoLite2City: String? = {
+        let out = run("/usr/bin/env", ["python3", "-c",
+            "import _maxminddb_geolite2,os;print(os.path.join(os.path.dirname(_maxminddb_geolite2.__file__),'GeoLite2-City.mmdb'))"])
+        let path = out.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        return out.status == 0 && FileManager.default.fileExists(atPath: path) ? path : nil
+    }()
+}
+
+struct CommandResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs a program to completion (bounded by `timeout` seconds) and returns its output.
+@discardableResult
+func run(_ executable: String, _ arguments: [String], timeout: Double = 30) -> CommandResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    do { try process.run() } catch {
+        return CommandResult(status: -1, stdout: "", stderr: "cannot run \(executable): \(error)")
+    }
+    // Read both pipes concurrently so a full pipe never blocks the child.
+    nonisolated(unsafe) var errData = Data()
+    let errThread = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
+    errThread.start()
+    let deadline = Date().addingTimeInterval(timeout)
+    let timer = DispatchSource.makeTimerSource()
+    timer.schedule(deadline: .now() + timeout)
+    timer.setEventHandler { if process.isRunning { process.terminate() } }
+    timer.resume()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    timer.cancel()
+    while errThread.isExecuting || (!errThread.isFinished && Date() < deadline) { usleep(1000) }
+    return CommandResult(status: process.terminationStatus,
+                         stdout: String(decoding: outData, as: UTF8.self),
+                         stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// A loopback port free for both UDP and TCP right now.
+func freePort() -> Int {
+    for _ in 0..<50 {
+        let candidate = Int.random(in: 20000...60000)
+        if portIsFree(candidate, type: Int32(SOCK_DGRAM.rawValue)) && portIsFree(candidate, type: Int32(SOCK_STREAM.rawValue)) {
+            return candidate
+        }
+    }
+    return Int.random(in: 20000...60000)
+}
+
+private func portIsFree(_ port: Int, type: Int32) -> Bool {
+    let fd = socket(AF_INET, type, 0)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = in_port_t(UInt16(port).bigEndian)
+    addr.sin_addr.s_addr = UInt32(0x7f000001).bigEndian
+    return withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+    }
+}
+
+/// The real daemon, `geodns serve`, on a free loopback port with a policy file of the test's.
+final class Daemon {
+    let port: Int
+    let process = Process()
+    let logURL: URL
+    let configPath: String
+
+    /// Starts `geodns serve --config configPath --listen 127.0.0.1:PORT` and waits until it
+    /// answers an SOA query (up to `readyTimeout` seconds).
+    init(config configPath: String, zone: String = "example.com", readyTimeout: Double = 60) throws {
+        self.configPath = configPath
+        port = freePort()
+        logURL = FileManager.default.temporaryDirectory.appendingPathComponent("geodns-e2e-\(port)-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        process.executableURL = URL(fileURLWithPath: Paths.geodns)
+        process.arguments = ["serve", "--config", configPath, "--listen", "127.0.0.1:\(port)", "--log-level", "info"]
+        let log = try FileHandle(forWritingTo: logURL)
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        let deadline = Date().addingTimeInterval(readyTimeout)
+        while Date() < deadline {
+            if !process.isRunning { throw DaemonError.exited(log: self.log) }
+            let probe = run("/usr/bin/dig", ["@127.0.0.1", "-p", "\(port)", zone, "SOA", "+time=1", "+tries=1", "+short"], timeout: 5)
+            if probe.status == 0, !probe.stdout.isEmpty { return }
+            usleep(100_000)
+        }
+        stop()
+        throw DaemonError.notReady(log: self.log)
+    }
+
+    var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+    var isRunning: Bool { process.isRunning }
+
+    func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
+
+    /// SIGTERM, then wait (SIGKILL after 10 s). Returns the exit status.
+    @discardableResult
+    func stop() -> Int32 {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGTERM)
+            let deadline = Date().addingTimeInterval(10)
+            while process.isRunning && Date() < deadline { usleep(20_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+        }
+        return process.terminationStatus
+    }
+
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: logURL)
+    }
+
+    /// `dig` against this daemon over UDP (or TCP with `+tcp` in `extra`).
+    func dig(_ name: String, _ type: String, subnet: String? = nil, _ extra: [String] = []) -> DigResult {
+        var args = ["@127.0.0.1", "-p", "\(port)", name, type, "+time=2", "+tries=1", "+norecurse"]
+        if let subnet { args.append("+subnet=\(subnet)") }
+        args += extra
+        return DigResult(run("/usr/bin/dig", args, timeout: 15))
+    }
+
+    /// `kdig` (Knot's client) against this daemon; TCP when `tcp`.
+    func kdig(_ name: String, _ type: String, subnet: String? = nil, tcp: Bool = false, _ extra: [String] = []) -> DigResult {
+        var args = ["@127.0.0.1", "-p", "\(port)", name, type, "+time=2", "+retry=0", "+norecurse"]
+        if let subnet { args.append("+subnet=\(subnet)") }
+        if tcp { args.append("+tcp") }
+        args += extra
+        return DigResult(run("/usr/bin/kdig", args, timeout: 15))
+    }
+}
+
+enum DaemonError: Error, CustomStringConvertible {
+    case exited(log: String)
+    case notReady(log: String)
+    var description: String {
+        switch self {
+        case .exited(let log): return "geodns exited early:\n\(log)"
+        case .notReady(let log): return "geodns did not answer in time:\n\(log)"
+        }
+    }
+}
+
+/// A temporary folder holding a policy file (and a link to the project's data/).
+struct PolicyDir {
+    let url: URL
+    init(yaml: String) throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("geodns-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(at: url.appendingPathComponent("data"),
+                                                   withDestinationURL: Paths.packageRoot.appendingPathComponent("data"))
+        try write(yaml)
+    }
+    var configPath: String { url.appendingPathComponent("config.yaml").path }
+    func write(_ yaml: String) throws {
+        // Write then rename, as an operator's deploy tool would: a reload never sees half a file.
+        let tmp = url.appendingPathComponent("config.yaml.tmp")
+        try yaml.write(to: tmp, atomically: false, encoding: .utf8)
+        _ = rename(tmp.path, configPath)
+    }
+    func remove() { try? FileManager.default.removeItem(at: url) }
+}
