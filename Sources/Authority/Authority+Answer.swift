@@ -1,0 +1,264 @@
+import DNSWire
+import Policy
+
+// The lookup itself: RFC 1034 §4.3.2 (zone, delegation, exact match, CNAME), RFC 4592 wildcards,
+// RFC 2308 negative answers, RFC 8482 ANY, RFC 7871 scope.
+
+extension Authority {
+    /// What `answer` did, for `geodns explain`. Nil on the query path, so nothing is recorded there.
+    struct Trace {
+        struct Steered {
+            var owner: DomainName
+            var type: RRType
+            var steering: Steering
+            var answer: SteeredAnswer
+            var scope: UInt8
+        }
+        var zone: DomainName?
+        var notes: [String] = []
+        var steered: [Steered] = []
+    }
+
+    static func answer(_ query: Query, client: ClientAddress, catalog: Catalog, trace: inout Trace?) -> Message {
+        let settings = catalog.settings
+        // id, opcode, RD, CD copied; QR and AA set; the question as the client wrote it (0x20 case
+        // echoed); OPT iff the query had one, with our payload size and ECS echoed at scope 0.
+        var reply = Message(replyingTo: query, payloadSize: settings.udpPayloadSize)
+        // ECS off: the option is ignored, so it is not echoed (see `Authority`).
+        if !settings.ecs.enabled { reply.edns?.clientSubnet = nil }
+        let question = query.question
+        var scope: UInt8 = 0
+        if question.rrClass != .in {
+            // We serve IN only: no zone of ours exists in another class.
+            reply.rcode = .refused
+            reply.header.authoritative = false
+            trace?.notes.append("class \(question.rrClass) is not served: REFUSED")
+        } else if question.type == .axfr || question.type == .ixfr {
+            // No zone transfers (gdnsd answers the same).
+            reply.rcode = .notImp
+            reply.header.authoritative = false
+            trace?.notes.append("\(question.type) (zone transfer) is not implemented: NOTIMP")
+        } else if let zone = catalog.zone(for: question.name) {
+            trace?.zone = zone.apex
+            scope = resolve(question, in: zone, client: client, catalog: catalog, reply: &reply, trace: &trace)
+        } else {
+            // Outside every zone: not ours to answer (no AA).
+            reply.rcode = .refused
+            reply.header.authoritative = false
+            trace?.notes.append("\(question.name) is outside every zone: REFUSED")
+        }
+        if scope > 0, let used = usedSubnet(query, settings: settings.ecs) {
+            reply.edns?.clientSubnet?.scopePrefix = min(scope, used.maxScope)
+        }
+        return reply
+    }
+
+    // MARK: - names
+
+    /// Where a name leads inside one zone.
+    enum NameMatch {
+        /// The name exists (possibly as an empty non-terminal).
+        case node(Node)
+        /// The name does not exist; `*.<closest encloser>` does and stands in for it (RFC 4592 §3.3.1).
+        case wildcard(Node, source: DomainName)
+        /// The name is at or below a zone cut (NS below the apex): a referral (RFC 1034 §4.3.2 3b).
+        case referral(cut: DomainName, ns: RRSet)
+        /// Neither the name nor a wildcard at its closest encloser exists.
+        case nxDomain
+    }
+
+    /// Walks from the apex down to `name`, one label at a time: the first missing name is the
+    /// closest encloser's child (RFC 4592 §3.3.1), so empty non-terminals (present in
+    /// `zone.nodes`) block wildcards as they must; NS on the way marks a cut. Names one label
+    /// below the apex (the common case) cost one hash lookup and no allocation.
+    static func lookup(_ name: DomainName, in zone: Zone, type: RRType) -> NameMatch {
+        let depth = name.labelCount - zone.apex.labelCount
+        guard depth > 0 else { return .node(zone.nodes[name] ?? Node()) }
+        var level = 1
+        while level <= depth {
+            let candidate = level == depth ? name : name.dropFirst(depth - level)
+            guard let node = zone.nodes[candidate] else {
+                let encloser = name.dropFirst(depth - level + 1)
+                if let source = try? encloser.prepending("*"), let wild = zone.nodes[source] {
+                    return .wildcard(wild, source: source)
+                }
+                return .nxDomain
+            }
+            // A cut, except that DS at the cut belongs to the parent side (RFC 4035 §3.1.4.1).
+            if let ns = node.rrsets[.ns], !(level == depth && type == .ds) {
+                return .referral(cut: candidate, ns: ns)
+            }
+            if level == depth { return .node(node) }
+            level += 1
+        }
+        return .nxDomain
+    }
+
+    /// What a node holds for a type.
+    enum NodeData {
+        case rrset(RRSet, scope: UInt8)
+        case cname(target: DomainName, ttl: UInt32, scope: UInt8)
+        case noData(scope: UInt8, fallback: Fallback)
+    }
+
+    static func data(at node: Node, owner: DomainName, isApex: Bool, zone: Zone, type: RRType,
+                     client: ClientAddress, trace: inout Trace?) -> NodeData {
+        if let rrset = node.rrsets[type] { return .rrset(rrset, scope: 0) }
+        if type == .soa && isApex {
+            // The apex SOA, whether or not the compiler also put it in `rrsets`; TTL as configured.
+            return .rrset(RRSet(type: .soa, ttl: zone.soa.ttl, rdata: [zone.soa.rdata]), scope: 0)
+        }
+        // A CNAME answers every type (RFC 1034 §3.6.2); the compiler allows nothing beside it.
+        if let cname = node.rrsets[.cname], case .cname(let target)? = cname.rdata.first {
+            return .cname(target: target, ttl: cname.ttl, scope: 0)
+        }
+        guard let steering = node.steering else { return .noData(scope: 0, fallback: .soa) }
+        guard let decision = steering.decision(for: type) else {
+            // No region has data for this type: the same for every client.
+            trace?.notes.append("\(owner) is steered but has no pool with \(type) data")
+            return .noData(scope: 0, fallback: steering.fallback)
+        }
+        let (chosen, scope) = decision.answer(for: client)
+        trace?.steered.append(.init(owner: owner, type: type, steering: steering, answer: chosen, scope: scope))
+        switch chosen {
+        case .records(_, let rrset):
+            return .rrset(rrset, scope: scope)
+        case .cname(_, let target):
+            return .cname(target: target, ttl: steering.ttl, scope: scope)
+        case .noData:
+            return .noData(scope: scope, fallback: steering.fallback)
+        }
+    }
+
+    // MARK: - resolution
+
+    /// Fills `reply` for a question inside `zone`; returns the ECS scope the answer needs.
+    static func resolve(_ question: Question, in firstZone: Zone, client: ClientAddress, catalog: Catalog,
+                        reply: inout Message, trace: inout Trace?) -> UInt8 {
+        let type = question.type
+        if type == .any { return resolveANY(question, in: firstZone, reply: &reply, trace: &trace) }
+        var name = question.name
+        var zone = firstZone
+        var scope: UInt8 = 0
+        var hops = 0
+        while true {
+            let node: Node
+            switch lookup(name, in: zone, type: type) {
+            case .nxDomain:
+                // RFC 2308 §2.1; after a CNAME the RCODE is the last name's (RFC 6604 §2).
+                reply.rcode = .nxDomain
+                reply.authorities.append(negativeSOA(zone))
+                trace?.notes.append("\(name) does not exist in \(zone.apex): NXDOMAIN")
+                return scope
+            case .referral(let cut, let ns):
+                // Only the first name can refer; a CNAME into delegated space ends the chain.
+                if hops == 0 {
+                    reply.header.authoritative = false
+                    appendRRSet(ns, owner: cut, to: &reply.authorities)
+                    appendGlue(for: ns, catalog: catalog, reply: &reply)
+                    trace?.notes.append("\(name) is at or below the zone cut \(cut): referral")
+                } else {
+                    trace?.notes.append("CNAME target \(name) is delegated (\(cut)): chain ends")
+                }
+                return scope
+            case .node(let n):
+                node = n
+            case .wildcard(let n, let source):
+                node = n
+                trace?.notes.append("\(name) synthesized from \(source) (RFC 4592)")
+            }
+            let isApex = name == zone.apex
+            switch data(at: node, owner: name, isApex: isApex, zone: zone, type: type, client: client, trace: &trace) {
+            case .rrset(let rrset, let s):
+                scope = max(scope, s)
+                appendRRSet(rrset, owner: name, to: &reply.answers)
+                if type == .ns || type == .mx || type == .srv {
+                    appendGlue(for: rrset, catalog: catalog, reply: &reply)
+                }
+                return scope
+            case .cname(let target, let ttl, let s):
+                scope = max(scope, s)
+                reply.answers.append(ResourceRecord(name: name, ttl: ttl, rdata: .cname(target)))
+                if type == .cname { return scope }
+                hops += 1
+                // Follow the chain while it stays in our zones, at most `maxCNAMEChain` hops
+                // (which also ends loops); past that the resolver follows it itself.
+                guard hops <= maxCNAMEChain else {
+                    trace?.notes.append("CNAME chain longer than \(maxCNAMEChain): stopped")
+                    return scope
+                }
+                guard let next = catalog.zone(for: target) else { return scope }
+                name = target
+                zone = next
+            case .noData(let s, let fallback):
+                scope = max(scope, s)
+                if fallback == .notimp && hops == 0 {
+                    // The policy's choice for this steered name (the seed's TCP example).
+                    reply.rcode = .notImp
+                    reply.header.authoritative = false
+                    trace?.notes.append("\(name) has no \(type) data and its fallback is notimp: NOTIMP")
+                } else {
+                    reply.authorities.append(negativeSOA(zone))   // RFC 2308 §2.2 NODATA
+                    trace?.notes.append("\(name) has no \(type) data: NODATA")
+                }
+                return scope
+            }
+        }
+    }
+
+    /// RFC 8482 §4.2: one synthesized HINFO instead of every RRset.
+    static func resolveANY(_ question: Question, in zone: Zone, reply: inout Message, trace: inout Trace?) -> UInt8 {
+        let node: Node
+        switch lookup(question.name, in: zone, type: .any) {
+        case .nxDomain:
+            reply.rcode = .nxDomain
+            reply.authorities.append(negativeSOA(zone))
+            return 0
+        case .referral(let cut, let ns):
+            reply.header.authoritative = false
+            appendRRSet(ns, owner: cut, to: &reply.authorities)
+            return 0
+        case .node(let n), .wildcard(let n, _):
+            node = n
+        }
+        let isApex = question.name == zone.apex
+        if node.isEmpty && !isApex {
+            reply.authorities.append(negativeSOA(zone))
+            return 0
+        }
+        reply.answers.append(ResourceRecord(name: question.name, ttl: anyHINFOTTL,
+                                            rdata: .hinfo(cpu: Array("RFC8482".utf8), os: [])))
+        trace?.notes.append("ANY: minimal RFC 8482 answer")
+        return 0
+    }
+
+    // MARK: - records
+
+    /// The SOA for negative answers: TTL min(SOA TTL, minimum) (RFC 2308 §3; compiled as `negativeTTL`).
+    static func negativeSOA(_ zone: Zone) -> ResourceRecord {
+        ResourceRecord(name: zone.soa.name, ttl: zone.negativeTTL, rdata: zone.soa.rdata)
+    }
+
+    static func appendRRSet(_ rrset: RRSet, owner: DomainName, to section: inout [ResourceRecord]) {
+        for rdata in rrset.rdata {
+            section.append(ResourceRecord(name: owner, ttl: rrset.ttl, rdata: rdata))
+        }
+    }
+
+    /// Static A/AAAA of in-zone NS/MX/SRV targets in the additional section (RFC 1035 §3.3.9,
+    /// RFC 2782). Additional data is dropped first when the reply does not fit, without TC
+    /// (`Message.encode`). Steered targets are left out: their addresses would need a scope.
+    static func appendGlue(for rrset: RRSet, catalog: Catalog, reply: inout Message) {
+        for rdata in rrset.rdata {
+            let target: DomainName
+            switch rdata {
+            case .ns(let t), .mx(_, let t), .srv(_, _, _, let t): target = t
+            default: continue
+            }
+            if reply.additionals.contains(where: { $0.name == target }) { continue }
+            guard let zone = catalog.zone(for: target), let node = zone.nodes[target] else { continue }
+            if let a = node.rrsets[.a] { appendRRSet(a, owner: target, to: &reply.additionals) }
+            if let aaaa = node.rrsets[.aaaa] { appendRRSet(aaaa, owner: target, to: &reply.additionals) }
+        }
+    }
+}
