@@ -1,1 +1,0 @@
-// GeoIP module: see ../shared/DESIGN.md

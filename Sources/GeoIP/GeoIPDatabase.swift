@@ -1,0 +1,245 @@
+import CMaxMindDB
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A MaxMind DB (format 2.x) opened read-only and memory-mapped through libmaxminddb.
+///
+/// Opening checks more than libmaxminddb does, so that a bad file is reported with a reason
+/// instead of surfacing later as wrong answers: the metadata is decoded and each required field
+/// checked, and the search tree plus the 16-byte separator must end before the metadata marker.
+/// Lookups walk the tree in libmaxminddb and decode the record with a bounds-checked reader
+/// (`DataSection`) that reads only the fields of `GeoRecord`.
+///
+/// Thread safety: `@unchecked Sendable` because the class only holds an `MMDB_s` that is never
+/// mutated after `init` (libmaxminddb documents MMDB_lookup_* and MMDB_read_node on an
+/// MMDB_MODE_MMAP database as safe from many threads) and immutable Swift values.
+public final class GeoIPDatabase: @unchecked Sendable {
+    public let path: String
+    public let metadata: GeoIPMetadata
+    private let mmdb: UnsafeMutablePointer<MMDB_s>
+    let data: DataSection
+    /// 32 for an IPv4 tree, 128 for an IPv6 tree.
+    let treeDepth: Int
+    /// The node of ::/96 in an IPv6 tree (where IPv4 space starts), if the tree has one.
+    let ipv4StartNode: UInt32?
+
+    public init(path: String) throws(GeoIPError) {
+        self.path = path
+        let fileSize = try GeoIPDatabase.checkFile(path)
+        let check = try MetadataCheck.read(path: path, fileSize: fileSize)
+
+        let mmdb = UnsafeMutablePointer<MMDB_s>.allocate(capacity: 1)
+        mmdb.initialize(to: MMDB_s())
+        let status = MMDB_open(path, UInt32(MMDB_MODE_MMAP), mmdb)
+        guard status == MMDB_SUCCESS else {
+            let savedErrno = errno
+            mmdb.deallocate()
+            throw GeoIPDatabase.openError(status, errno: savedErrno, path: path)
+        }
+        self.mmdb = mmdb
+        let raw = mmdb.pointee
+        treeDepth = raw.metadata.ip_version == 4 ? 32 : 128
+
+        // The data section as the spec defines it: from the separator to the metadata marker.
+        let dataStart = Int(cmmdb_data_section_offset(mmdb))
+        let dataEnd = check.markerOffset
+        guard let content = raw.file_content, dataStart <= dataEnd, dataEnd <= raw.file_size else {
+            MMDB_close(mmdb)
+            mmdb.deallocate()
+            throw GeoIPError(.corrupt, path: path, "the search tree overlaps the metadata section")
+        }
+        data = DataSection(base: content + dataStart, count: dataEnd - dataStart)
+
+        if treeDepth == 128, raw.ipv4_start_node.netmask == 96, raw.ipv4_start_node.node_value < raw.metadata.node_count {
+            ipv4StartNode = raw.ipv4_start_node.node_value
+        } else {
+            ipv4StartNode = nil
+        }
+
+        var description: [String: String] = [:]
+        if let descriptions = raw.metadata.description.descriptions {
+            for i in 0..<raw.metadata.description.count {
+                if let entry = descriptions[i], let language = entry.pointee.language, let text = entry.pointee.description {
+                    description[String(cString: language)] = String(cString: text)
+                }
+            }
+        }
+        var languages: [String] = []
+        if let names = raw.metadata.languages.names {
+            for i in 0..<raw.metadata.languages.count {
+                if let name = names[i] { languages.append(String(cString: name)) }
+            }
+        }
+        metadata = GeoIPMetadata(
+            databaseType: raw.metadata.database_type.map { String(cString: $0) } ?? "",
+            ipVersion: Int(raw.metadata.ip_version),
+            binaryFormatMajor: Int(raw.metadata.binary_format_major_version),
+            binaryFormatMinor: Int(raw.metadata.binary_format_minor_version),
+            buildEpoch: raw.metadata.build_epoch,
+            nodeCount: Int(raw.metadata.node_count),
+            recordSize: Int(raw.metadata.record_size),
+            description: description,
+            languages: languages)
+    }
+
+    deinit {
+        MMDB_close(mmdb)
+        mmdb.deallocate()
+    }
+
+    // MARK: - Lookup
+
+    /// Looks up an IPv4 address given as its numeric value (192.0.2.1 == 0xC0000201).
+    public func lookup(ipv4: UInt32) -> GeoLookup {
+        var error: Int32 = 0
+        let result = cmmdb_lookup_ipv4(mmdb, ipv4, &error)
+        guard error == MMDB_SUCCESS else { return GeoLookup(record: nil, prefixLength: 0) }
+        // In an IPv6 tree libmaxminddb counts from the root: ::a.b.c.d/120 is IPv4 /24.
+        let netmask = Int(result.netmask)
+        let prefix = treeDepth == 128 ? max(0, netmask - 96) : netmask
+        guard result.found_entry else { return GeoLookup(record: nil, prefixLength: prefix) }
+        return GeoLookup(record: try? data.geoRecord(at: Int(result.entry.offset)), prefixLength: prefix)
+    }
+
+    /// Looks up an IPv6 address given as its numeric value. IPv4-mapped addresses
+    /// (::ffff:a.b.c.d) are answered as IPv4, with an IPv4 prefix length.
+    public func lookup(ipv6: UInt128) -> GeoLookup {
+        if ipv6 >> 32 == 0xffff {
+            return lookup(ipv4: UInt32(truncatingIfNeeded: ipv6))
+        }
+        guard treeDepth == 128 else { return GeoLookup(record: nil, prefixLength: 0) }
+        var bytes = IPAddressText.bytes(ipv6: ipv6)
+        var error: Int32 = 0
+        let result = cmmdb_lookup_ipv6(mmdb, &bytes, &error)
+        guard error == MMDB_SUCCESS else { return GeoLookup(record: nil, prefixLength: 0) }
+        let prefix = Int(result.netmask)
+        guard result.found_entry else { return GeoLookup(record: nil, prefixLength: prefix) }
+        return GeoLookup(record: try? data.geoRecord(at: Int(result.entry.offset)), prefixLength: prefix)
+    }
+
+    /// Parses "1.2.3.4" or "2001:db8::1" and looks it up; nil if the text is not an address.
+    public func lookup(_ text: String) -> GeoLookup? {
+        switch IPAddressText.parse(text) {
+        case .v4(let v4): return lookup(ipv4: v4)
+        case .v6(let v6): return lookup(ipv6: v6)
+        case nil: return nil
+        }
+    }
+
+    /// The record stored at a data section offset (as found by a lookup or the tree walk).
+    func record(atDataOffset offset: UInt32) -> GeoRecord? {
+        try? data.geoRecord(at: Int(offset))
+    }
+
+    // MARK: - Enumeration
+
+    /// Every network with data exactly once. IPv4 space (::/96 in an IPv6 tree) is reported as
+    /// family .v4 with IPv4 prefix lengths; the IPv4 aliases (::ffff:0:0/96, 2002::/16, and any
+    /// other subtree pointing at the ::/96 node) are skipped. Networks are visited in ascending
+    /// address order within each family.
+    ///
+    /// The walk uses MMDB_read_node with an explicit stack, visits each node at most once (so a
+    /// corrupt tree with shared or cyclic nodes still terminates), and decodes each distinct
+    /// record once (many networks share one record). Records that do not decode are skipped.
+    /// A data record above ::/96 that covers it (e.g. ::/8) is reported as that IPv6 network
+    /// and as 0.0.0.0/0.
+    public func enumerateNetworks(_ body: (GeoNetwork, GeoRecord) throws -> Void) rethrows {
+        let nodeCount = mmdb.pointee.metadata.node_count
+        let width = treeDepth
+        var visited = [UInt64](repeating: 0, count: Int(nodeCount) / 64 + 1)
+        var cache: [UInt32: GeoRecord?] = [:]
+
+        struct Entry {
+            var type: UInt8      // MMDB_RECORD_TYPE_*
+            var value: UInt32    // node number or data offset
+            var depth: Int
+            var address: UInt128
+        }
+        var stack: [Entry] = [Entry(type: UInt8(MMDB_RECORD_TYPE_SEARCH_NODE), value: 0, depth: 0, address: 0)]
+        stack.reserveCapacity(2 * width + 2)
+        var node = MMDB_search_node_s()
+
+        while let entry = stack.popLast() {
+            switch Int32(entry.type) {
+            case MMDB_RECORD_TYPE_SEARCH_NODE:
+                let n = entry.value
+                guard n < nodeCount, entry.depth < width else { continue }
+                if let v4 = ipv4StartNode, n == v4, !(entry.depth == 96 && entry.address == 0) { continue }
+                let word = Int(n >> 6), bit = UInt64(1) << UInt64(n & 63)
+                guard visited[word] & bit == 0 else { continue }
+                visited[word] |= bit
+                guard MMDB_read_node(mmdb, n, &node) == MMDB_SUCCESS else { continue }
+                let depth = entry.depth + 1
+                let right = entry.address | (UInt128(1) << (width - depth))
+                stack.append(Entry(type: node.right_record_type, value: node.right_record_type == UInt8(MMDB_RECORD_TYPE_DATA)
+                                   ? node.right_record_entry.offset : UInt32(truncatingIfNeeded: node.right_record),
+                                   depth: depth, address: right))
+                stack.append(Entry(type: node.left_record_type, value: node.left_record_type == UInt8(MMDB_RECORD_TYPE_DATA)
+                                   ? node.left_record_entry.offset : UInt32(truncatingIfNeeded: node.left_record),
+                                   depth: depth, address: entry.address))
+            case MMDB_RECORD_TYPE_DATA:
+                let record: GeoRecord?
+                if let cached = cache[entry.value] {
+                    record = cached
+                } else {
+                    record = try? data.geoRecord(at: Int(entry.value))
+                    cache[entry.value] = .some(record)
+                }
+                guard let record else { continue }
+                if width == 32 {
+                    try body(GeoNetwork(family: .v4, address: entry.address, prefixLength: entry.depth), record)
+                } else if entry.depth >= 96 && entry.address >> 32 == 0 {
+                    try body(GeoNetwork(family: .v4, address: entry.address, prefixLength: entry.depth - 96), record)
+                } else {
+                    try body(GeoNetwork(family: .v6, address: entry.address, prefixLength: entry.depth), record)
+                    if entry.address == 0 {
+                        try body(GeoNetwork(family: .v4, address: 0, prefixLength: 0), record)
+                    }
+                }
+            default:
+                continue  // empty or invalid record
+            }
+        }
+    }
+
+    // MARK: - Opening checks
+
+    /// stat + open: the plain file-system reasons, each with its own message. Returns the size.
+    static func checkFile(_ path: String) throws(GeoIPError) -> Int {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            let code = errno
+            if code == ENOENT || code == ENOTDIR { throw GeoIPError(.notFound, path: path, "no such file") }
+            throw GeoIPError(.unreadable, path: path, "cannot read: \(errorText(code))")
+        }
+        let kind = info.st_mode & S_IFMT
+        if kind == S_IFDIR { throw GeoIPError(.notAFile, path: path, "is a directory, not a MaxMind DB file") }
+        guard kind == S_IFREG else { throw GeoIPError(.notAFile, path: path, "is not a regular file") }
+        guard info.st_size > 0 else { throw GeoIPError(.empty, path: path, "empty file (0 bytes), not a MaxMind DB") }
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw GeoIPError(.unreadable, path: path, "cannot open: \(errorText(errno))") }
+        close(fd)
+        return Int(info.st_size)
+    }
+
+    static func errorText(_ code: Int32) -> String {
+        guard let text = strerror(code) else { return "error \(code)" }
+        return String(cString: text)
+    }
+
+    static func openError(_ status: Int32, errno code: Int32, path: String) -> GeoIPError {
+        let library = MMDB_strerror(status).map { String(cString: $0) } ?? "error \(status)"
+        switch status {
+        case MMDB_FILE_OPEN_ERROR: return GeoIPError(.unreadable, path: path, "cannot open: \(errorText(code))")
+        case MMDB_IO_ERROR, MMDB_OUT_OF_MEMORY_ERROR: return GeoIPError(.unreadable, path: path, "cannot map the file: \(library)")
+        case MMDB_UNKNOWN_DATABASE_FORMAT_ERROR: return GeoIPError(.unsupportedFormat, path: path, "libmaxminddb: \(library)")
+        case MMDB_INVALID_METADATA_ERROR: return GeoIPError(.invalidMetadata, path: path, "libmaxminddb: \(library)")
+        default: return GeoIPError(.corrupt, path: path, "libmaxminddb: \(library)")
+        }
+    }
+}
