@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""Generate the malformed-input corpus in Tests/DNSWireTests/Fixtures/malformed.
+
+Each NAME.hex: first line says what is wrong, second line `# expect: KIND` where KIND is the
+disposition DNSWire must give (drop, formerr, notimp, badvers, or query for the valid
+controls). The Swift tests replay every file through Query.parse; `make fuzz-wire` seeds the
+fuzzer with them. Built byte by byte: no DNS library writes these on purpose.
+"""
+import os
+import struct
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+import wirefmt  # noqa: E402
+
+OUT = os.path.join(os.path.dirname(__file__), "..", "..", "Tests", "DNSWireTests", "Fixtures", "malformed")
+
+
+def header(qid=0x4242, flags=0x0100, qd=1, an=0, ns=0, ar=0):
+    return struct.pack("!HHHHHH", qid, flags, qd, an, ns, ar)
+
+
+def name(*labels):
+    out = b""
+    for l in labels:
+        b = l.encode() if isinstance(l, str) else l
+        out += bytes([len(b)]) + b
+    return out + b"\x00"
+
+
+WWW = name("www", "example", "com")
+QA = WWW + struct.pack("!HH", 1, 1)
+
+
+def opt(payload=1232, ext=0, version=0, flags=0, options=b"", owner=b"\x00"):
+    return owner + struct.pack("!HHBBHH", 41, payload, ext, version, flags, len(options)) + options
+
+
+def option(code, data):
+    return struct.pack("!HH", code, len(data)) + data
+
+
+def ecs(family, source, scope, address):
+    return option(8, struct.pack("!HBB", family, source, scope) + address)
+
+
+ECS24 = ecs(1, 24, 0, bytes([192, 0, 2]))
+VALID_ECS_QUERY = header(ar=1) + QA + opt(options=ECS24)
+
+
+def cases():
+    c = []
+    # --- the valid ECS query cut at every offset ---
+    for k in range(len(VALID_ECS_QUERY)):
+        kind = "drop" if k < 12 else "formerr"
+        c.append((f"trunc-ecs-{k:02d}", f"valid ECS query truncated to {k} bytes", kind, VALID_ECS_QUERY[:k]))
+    # --- controls that must parse ---
+    c.append(("ok-ecs-query", "control: valid A query with ECS 192.0.2.0/24", "query", VALID_ECS_QUERY))
+    c.append(("ok-ecs-second-option", "control: ECS after a COOKIE option", "query",
+              header(ar=1) + QA + opt(options=option(10, bytes(8)) + ECS24)))
+    c.append(("ok-name-255", "control: qname of exactly 255 bytes", "query",
+              header() + name("a" * 63, "b" * 63, "c" * 63, "d" * 61) + struct.pack("!HH", 1, 1)))
+    c.append(("ok-ecs-v6-56", "control: ECS 2001:db8:1234::/56", "query",
+              header(ar=1) + QA + opt(options=ecs(2, 56, 0, bytes.fromhex("20010db8123400")))))
+    c.append(("ok-ecs-zero", "control: ECS family 1 source 0 (no address bytes)", "query",
+              header(ar=1) + QA + opt(options=ecs(1, 0, 0, b""))))
+    c.append(("ok-other-additional", "control: a TSIG-like unknown record before OPT is skipped", "query",
+              header(ar=2) + QA + b"\x00" + struct.pack("!HHIH", 250, 255, 0, 2) + b"\x00\x00" + opt()))
+    # --- drop ---
+    c.append(("drop-empty", "empty datagram", "drop", b""))
+    c.append(("drop-qr-set", "QR=1: a response sent to us", "drop", header(flags=0x8100) + QA))
+    c.append(("drop-qr-notify", "QR=1 and opcode NOTIFY: dropped before the opcode is looked at", "drop",
+              header(flags=0xA000) + QA))
+    # --- NOTIMP ---
+    for op, label in ((1, "iquery"), (2, "status"), (4, "notify"), (5, "update"), (15, "opcode15")):
+        c.append((f"notimp-{label}", f"opcode {op} ({label})", "notimp", header(flags=op << 11) + QA))
+    # --- FORMERR: question ---
+    c.append(("formerr-qdcount-0", "QDCOUNT 0", "formerr", header(qd=0)))
+    c.append(("formerr-qdcount-2", "QDCOUNT 2", "formerr", header(qd=2) + QA + QA))
+    c.append(("formerr-label-64", "a label length byte of 64", "formerr",
+              header() + bytes([64]) + b"a" * 64 + b"\x00" + struct.pack("!HH", 1, 1)))
+    c.append(("formerr-label-type-80", "reserved label type 0b10", "formerr",
+              header() + bytes([0x80]) + b"\x00" + struct.pack("!HH", 1, 1)))
+    c.append(("formerr-name-256", "qname of 256 bytes", "formerr",
+              header() + name("a" * 63, "b" * 63, "c" * 63, "d" * 62) + struct.pack("!HH", 1, 1)))
+    c.append(("formerr-name-long-pointers", "name over 255 bytes built from pointers to a long suffix", "formerr",
+              header(an=1) + name("a" * 63, "b" * 63, "c" * 63) + struct.pack("!HH", 1, 1)
+              + bytes([63]) + b"d" * 63 + b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 0, 4) + bytes(4)))
+    c.append(("formerr-pointer-self", "qname is a pointer to itself", "formerr",
+              header() + b"\xc0\x0c" + struct.pack("!HH", 1, 1)))
+    c.append(("formerr-pointer-own-label", "label then a pointer back to that label (loop)", "formerr",
+              header() + b"\x01a\xc0\x0c" + struct.pack("!HH", 1, 1)))
+    c.append(("formerr-pointer-forward", "qname pointer pointing forward", "formerr",
+              header() + b"\xc0\x12" + struct.pack("!HH", 1, 1) + WWW))
+    # RR1 (at 0x21) carries opaque RDATA "c0 2f" at 0x2d; RR2's owner at 0x2f points back to 0x2d,
+    # which points forward to 0x2f again: a two-step loop.
+    c.append(("formerr-pointer-loop-two", "two-step pointer loop 0x2f -> 0x2d -> 0x2f", "formerr",
+              header(an=2) + QA + b"\xc0\x0c" + struct.pack("!HHIH", 0xFF00, 1, 0, 2) + b"\xc0\x2f"
+              + b"\xc0\x2d" + struct.pack("!HHIH", 1, 1, 0, 4) + bytes(4)))
+    c.append(("formerr-pointer-truncated", "pointer missing its second byte", "formerr",
+              header() + b"\xc0"))
+    # --- FORMERR: counts and lengths ---
+    c.append(("formerr-ancount-lies", "ANCOUNT 5 with no answer records", "formerr", header(an=5) + QA))
+    c.append(("formerr-arcount-lies", "ARCOUNT 3 with one OPT", "formerr", header(ar=3) + QA + opt()))
+    c.append(("formerr-nscount-max", "NSCOUNT 65535 with nothing after the question", "formerr",
+              header(ns=65535) + QA))
+    c.append(("formerr-trailing", "a valid query followed by junk bytes", "formerr", header() + QA + b"\xde\xad"))
+    c.append(("formerr-rdlength-lies", "answer RDLENGTH 200 past the end", "formerr",
+              header(an=1) + QA + b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 0, 200) + bytes(4)))
+    # --- FORMERR: OPT ---
+    c.append(("formerr-two-opt", "two OPT records", "formerr", header(ar=2) + QA + opt() + opt()))
+    c.append(("formerr-opt-not-root", "OPT owned by a.", "formerr", header(ar=1) + QA + opt(owner=name("a"))))
+    c.append(("formerr-opt-in-answer", "OPT in the answer section", "formerr", header(an=1) + QA + opt()))
+    c.append(("formerr-opt-rdlength-lies", "OPT RDLENGTH longer than the packet", "formerr",
+              header(ar=1) + QA + b"\x00" + struct.pack("!HHBBHH", 41, 1232, 0, 0, 0, 40) + ECS24))
+    c.append(("formerr-option-length-lies", "ECS option length running past the OPT RDATA", "formerr",
+              header(ar=1) + QA + opt(options=struct.pack("!HH", 8, 20) + bytes(7))))
+    c.append(("formerr-option-header-cut", "OPT RDATA ends inside an option header", "formerr",
+              header(ar=1) + QA + opt(options=b"\x00\x08\x00")))
+    # --- FORMERR: ECS (RFC 7871 §6, §7.1.1) ---
+    bad_ecs = [
+        ("family-0", "ECS family 0", ecs(0, 24, 0, bytes(3))),
+        ("family-3", "ECS family 3", ecs(3, 24, 0, bytes(3))),
+        ("v4-source-33", "ECS IPv4 source prefix 33", ecs(1, 33, 0, bytes(5))),
+        ("v6-source-129", "ECS IPv6 source prefix 129", ecs(2, 129, 0, bytes(17))),
+        ("scope-nonzero", "ECS scope 24 in a query", ecs(1, 24, 24, bytes([192, 0, 2]))),
+        ("v4-address-long", "ECS /24 with 4 address bytes", ecs(1, 24, 0, bytes([192, 0, 2, 0]))),
+        ("v4-address-short", "ECS /24 with 2 address bytes", ecs(1, 24, 0, bytes([192, 0]))),
+        ("v4-zero-with-address", "ECS /0 with an address byte", ecs(1, 0, 0, bytes([0]))),
+        ("v4-bits-past-prefix", "ECS 192.0.3.0/23: a bit set past the prefix", ecs(1, 23, 0, bytes([192, 0, 3]))),
+        ("v6-bits-past-prefix", "ECS 2001:db8:1::/47: a bit set past the prefix", ecs(2, 47, 0, bytes.fromhex("20010db80001"))),
+        ("option-short", "ECS option of 3 bytes", option(8, b"\x00\x01\x18")),
+        ("two-ecs", "two ECS options", ECS24 + ECS24),
+        ("two-ecs-apart", "two ECS options with another option between", ECS24 + option(10, bytes(8)) + ECS24),
+    ]
+    for label, desc, opts in bad_ecs:
+        c.append((f"formerr-ecs-{label}", desc, "formerr", header(ar=1) + QA + opt(options=opts)))
+    c.append(("formerr-badvers-and-bad-ecs", "EDNS version 1 with a bad ECS: malformed wins", "formerr",
+              header(ar=1) + QA + opt(version=1, options=ecs(3, 0, 0, b""))))
+    # --- BADVERS ---
+    c.append(("badvers-1", "EDNS version 1", "badvers", header(ar=1) + QA + opt(version=1)))
+    c.append(("badvers-255-ecs", "EDNS version 255 with a valid ECS", "badvers",
+              header(ar=1) + QA + opt(version=255, options=ECS24)))
+    return c
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    for old in os.listdir(OUT):
+        os.remove(os.path.join(OUT, old))
+    cs = cases()
+    for name_, desc, kind, wire in cs:
+        wirefmt.write_hex(os.path.join(OUT, name_ + ".hex"), desc, wire, [f"expect: {kind}"])
+    print(f"wrote {len(cs)} malformed-corpus packets to {os.path.normpath(OUT)}")
+
+
+if __name__ == "__main__":
+    main()
