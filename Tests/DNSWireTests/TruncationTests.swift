@@ -177,3 +177,27 @@ import Testing
         #expect(d.next() == nil)
     }
 }
+
+@Suite struct CompressionTests {
+    @Test func laterNamesPointAtTheQuestionWhateverTheirCase() throws {
+        let q = Query(header: Header(id: 1, questionCount: 1), question: Question(name: try DomainName("wWw.ExAmPlE.cOm"), type: .a))
+        var m = Message(replyingTo: q)
+        m.answers = [ResourceRecord(name: try DomainName("www.example.com"), ttl: 60, rdata: .a(IPv4Address(rawValue: 1)))]
+        let wire = m.encode()
+        // The answer owner is a pointer to offset 12 (the question), so the client sees its own case back.
+        #expect(Array(wire[33..<35]) == [0xC0, 0x0C])
+        let back = try Message(decoding: wire)
+        #expect(back.answers.first?.name.description == "wWw.ExAmPlE.cOm.")
+        #expect(back.answers == m.answers)   // equal: names compare ignoring case
+    }
+
+    @Test func suffixesAreShared() throws {
+        let q = Query(header: Header(id: 1, questionCount: 1), question: Question(name: try DomainName("example.com"), type: .mx))
+        var m = Message(replyingTo: q)
+        m.answers = [ResourceRecord(name: try DomainName("example.com"), ttl: 60, rdata: .mx(preference: 10, exchange: try DomainName("mx.example.com")))]
+        let wire = m.encode()
+        // question 13+4 at 12; answer: owner ptr(2) type class ttl rdlen(10) pref(2) "mx"(3) ptr(2)
+        #expect(wire.count == 12 + 17 + 2 + 10 + 2 + 3 + 2)
+        #expect(Array(wire.suffix(2)) == [0xC0, 0x0C])
+    }
+}
