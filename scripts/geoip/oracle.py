@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """Independent MaxMind DB readers for the GeoIP tests.
 
-usage: oracle.py python|mmdblookup DB < addresses
+usage: oracle.py python|mmdblookup|json DB < addresses
 Prints one line per input address:
     address <TAB> prefix <TAB> continent <TAB> country <TAB> subdivisions (comma-separated)
 with "-" for absent values. The prefix is in the address's own family (IPv4 prefixes for IPv4
 addresses looked up in an IPv6 tree), as Python maxminddb's get_with_prefix_len reports it.
 
-`python` uses the maxminddb package; `mmdblookup` runs Debian's mmdblookup -v once per address
+`python` uses the maxminddb package (`json` prints its whole decoded record instead); `mmdblookup` runs Debian's mmdblookup -v once per address
 (4 in parallel) and parses its dump, so libmaxminddb's own tool is the oracle.
 """
 import concurrent.futures
@@ -99,6 +99,12 @@ def mmdblookup_oracle(db, addresses):
 def main():
     mode, db = sys.argv[1], sys.argv[2]
     addresses = [l.strip() for l in sys.stdin if l.strip()]
+    if mode == "json":
+        # The whole record as Python maxminddb decodes it, as canonical JSON.
+        for address, prefix, record in python_oracle(db, addresses):
+            text = json.dumps(record, sort_keys=True, separators=(",", ":"), default=lambda v: "BYTES")
+            print("%s\t%s\t%s" % (address, prefix, text))
+        return
     oracle = python_oracle if mode == "python" else mmdblookup_oracle
     for address, prefix, record in oracle(db, addresses):
         continent, country, subs = fields(record)
