@@ -27,9 +27,12 @@ let package = Package(
             "DNSWire", "GeoIP", .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "Authority", dependencies: ["DNSWire", "Policy"]),
+        // recvmmsg/sendmmsg for the UDP workers (Glibc's module does not expose them).
+        .target(name: "CSocket"),
         .target(name: "Server", dependencies: [
-            "DNSWire", "GeoIP", "Policy", "Authority",
+            "DNSWire", "GeoIP", "Policy", "Authority", "CSocket",
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Atomics", package: "swift-atomics"),

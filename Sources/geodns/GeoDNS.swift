@@ -4,6 +4,12 @@ import ArgumentParser
 struct GeoDNS: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "geodns",
-        abstract: "An authoritative GeoDNS nameserver.",
-        subcommands: [])
+        abstract: "An authoritative GeoDNS nameserver: per-region answers chosen by EDNS Client Subnet and a MaxMind database.",
+        subcommands: [ServeCommand.self, CheckCommand.self, TestCommand.self, MMDBCommand.self])
+}
+
+/// Options shared by the commands that read a policy.
+struct ConfigOption: ParsableArguments {
+    @Option(name: .shortAndLong, help: "The policy file.")
+    var config: String = "config.yaml"
 }

@@ -1,0 +1,38 @@
+import Atomics
+import Policy
+
+/// The policy being served. The data path does one atomic load per query and nothing else;
+/// a reload builds a whole new `Catalog` off the data path and swaps it in (all or nothing).
+public final class CatalogStore: Sendable {
+    /// Reference wrapper so the catalog can sit in a `ManagedAtomic`.
+    public final class Snapshot: AtomicReference, Sendable {
+        public let catalog: Catalog
+        /// Increases by one on every successful reload (0 = the policy loaded at start).
+        public let generation: Int
+        init(catalog: Catalog, generation: Int) {
+            self.catalog = catalog
+            self.generation = generation
+        }
+    }
+
+    private let current: ManagedAtomic<Snapshot>
+
+    public init(_ catalog: Catalog) {
+        current = ManagedAtomic(Snapshot(catalog: catalog, generation: 0))
+    }
+
+    /// The snapshot in force (one atomic load).
+    @inline(__always)
+    public func load() -> Snapshot {
+        current.load(ordering: .acquiring)
+    }
+
+    /// Installs `catalog` as the next generation and returns it.
+    @discardableResult
+    public func replace(with catalog: Catalog) -> Snapshot {
+        let old = current.load(ordering: .acquiring)
+        let next = Snapshot(catalog: catalog, generation: old.generation + 1)
+        current.store(next, ordering: .releasing)
+        return next
+    }
+}

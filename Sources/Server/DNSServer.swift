@@ -1,0 +1,202 @@
+import Authority
+import Dispatch
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import Policy
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The daemon: UDP and TCP listeners on every configured address, one UDP socket per event
+/// loop (SO_REUSEPORT) so every core answers, the policy snapshot store, reload and shutdown.
+public final class DNSServer: @unchecked Sendable {
+    /// Lifecycle (Hummingbird-style explicit states). Guarded by `lock`.
+    public enum State: Sendable { case idle, running, stopping, stopped }
+
+    /// How UDP is served: our own recvmmsg/sendmmsg threads, or NIO datagram channels.
+    public enum UDPEngine: String, Sendable, CaseIterable { case recvmmsg, nio }
+
+    public let store: CatalogStore
+    public let metrics = ServerMetrics()
+    private let configPath: String
+    private let logger: Logger
+    private let group: MultiThreadedEventLoopGroup
+    private let lock = NIOLock()
+    private var state = State.idle
+    private var channels: [Channel] = []
+    private var workers: [UDPWorker] = []
+    private let udpEngine: UDPEngine
+    private let threads: Int
+    private let reloadQueue = DispatchQueue(label: "geodns.reload")
+    /// Listen addresses from the command line, which beat the policy's `server.listen`.
+    private let listenOverride: [ServerSettings.ListenAddress]?
+
+    /// - Parameters:
+    ///   - catalog: the policy loaded at start (already validated).
+    ///   - configPath: where reloads read the policy from.
+    ///   - threads: event loops (default: one per core).
+    public init(catalog: Catalog, configPath: String, logger: Logger, threads: Int = System.coreCount,
+                listen: [ServerSettings.ListenAddress]? = nil, udpEngine: UDPEngine = .recvmmsg) {
+        self.udpEngine = udpEngine
+        self.threads = max(1, threads)
+        self.store = CatalogStore(catalog)
+        self.listenOverride = listen
+        self.configPath = configPath
+        self.logger = logger
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+    }
+
+    /// One event loop per core.
+    public static var defaultThreadCount: Int { System.coreCount }
+
+    /// Binds every listen address (UDP on each event loop, TCP once), then returns.
+    public func start() throws {
+        lock.withLock { state = .running }
+        let settings = store.load().catalog.settings
+        let loops = Array(group.makeIterator())
+        for address in listenOverride ?? settings.listen {
+            if udpEngine == .recvmmsg {
+                for _ in 0..<threads {
+                    let worker = try UDPWorker(address: address, metrics: metrics, answer: answerer())
+                    lock.withLock { workers.append(worker) }
+                    worker.start()
+                }
+            }
+            for loop in loops where udpEngine == .nio {
+                let udp = try DatagramBootstrap(group: loop)
+                    .channelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .channelOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: 1)
+                    .channelOption(.datagramVectorReadMessageCount, value: 16)
+                    .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 16 * 2048))
+                    .channelInitializer { [store, metrics] channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(UDPHandler(store: store, metrics: metrics))
+                        }
+                    }
+                    .bind(host: address.host, port: address.port).wait()
+                append(udp)
+            }
+            let tcp = try makeTCPBootstrap(settings: settings).bind(host: address.host, port: address.port).wait()
+            append(tcp)
+            logger.info("listening", metadata: [
+                "address": "\(address)", "udp_engine": "\(udpEngine.rawValue)",
+                "udp_sockets": "\(udpEngine == .nio ? loops.count : threads)",
+            ])
+        }
+    }
+
+    /// The UDP workers' per-datagram entry: the current snapshot, the answer engine, the reply
+    /// written into the worker's buffer.
+    private func answerer() -> UDPWorker.Answerer {
+        { [store] query, client, out in
+            let catalog = store.load().catalog
+            guard let reply = Authority.respond(to: Array(query), source: client, transport: .udp, catalog: catalog),
+                  reply.count <= out.count else { return 0 }
+            reply.withUnsafeBytes { out.copyMemory(from: $0) }
+            return reply.count
+        }
+    }
+
+    private func append(_ channel: Channel) {
+        lock.withLock { channels.append(channel) }
+    }
+
+    private func makeTCPBootstrap(settings: ServerSettings) -> ServerBootstrap {
+        let idle = TimeAmount.milliseconds(Int64(settings.tcpIdleTimeoutSeconds * 1000))
+        let maxConnections = settings.tcpMaxConnections
+        let maxQueries = settings.tcpMaxQueriesPerConnection
+        return ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { [store, metrics] channel in
+                if metrics.tcpConnections.load(ordering: .relaxed) >= maxConnections {
+                    metrics.tcpConnectionsRejected.wrappingIncrement(ordering: .relaxed)
+                    return channel.close()
+                }
+                return channel.eventLoop.makeCompletedFuture {
+                    let ops = channel.pipeline.syncOperations
+                    try ops.addHandler(IdleStateHandler(readTimeout: idle))
+                    try ops.addHandler(ByteToMessageHandler(DNSFrameDecoder()))
+                    try ops.addHandler(TCPQueryHandler(store: store, metrics: metrics, maxQueries: maxQueries,
+                                                       remote: channel.remoteAddress))
+                }
+            }
+    }
+
+    /// Loads the policy (and database) again, all or nothing: on any error the running policy
+    /// stays in force and the error is returned (and logged).
+    @discardableResult
+    public func reload() -> Result<Int, PolicyError> {
+        do {
+            let started = DispatchTime.now()
+            let catalog = try PolicyLoader.load(path: configPath)
+            let old = store.load().catalog.settings
+            if listenOverride == nil, catalog.settings.listen != old.listen {
+                logger.warning("listen addresses changed: takes effect on restart, not on reload")
+            }
+            let snapshot = store.replace(with: catalog)
+            metrics.reloads.wrappingIncrement(ordering: .relaxed)
+            let ms = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
+            logger.notice("policy reloaded", metadata: [
+                "generation": "\(snapshot.generation)", "file": "\(configPath)",
+                "ms": "\(Int(ms))",
+            ])
+            return .success(snapshot.generation)
+        } catch {
+            metrics.reloadFailures.wrappingIncrement(ordering: .relaxed)
+            logger.error("reload refused, the running policy keeps serving:\n\(error)")
+            return .failure(error)
+        }
+    }
+
+    /// Serves until SIGTERM/SIGINT; SIGHUP reloads. Blocks the calling thread.
+    public func runUntilSignalled() {
+        signal(SIGHUP, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        signal(SIGINT, SIG_IGN)
+        signal(SIGPIPE, SIG_IGN)
+        let signalQueue = DispatchQueue(label: "geodns.signals")
+        let done = DispatchSemaphore(value: 0)
+        let hup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: signalQueue)
+        hup.setEventHandler { [self] in
+            logger.info("SIGHUP: reloading policy")
+            reloadQueue.async { self.reload() }
+        }
+        hup.resume()
+        var stops: [DispatchSourceSignal] = []
+        for sig in [SIGTERM, SIGINT] {
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: signalQueue)
+            source.setEventHandler { done.signal() }
+            source.resume()
+            stops.append(source)
+        }
+        done.wait()
+        logger.notice("stopping")
+        hup.cancel()
+        stops.forEach { $0.cancel() }
+        stop()
+    }
+
+    /// Closes every listener, lets in-flight writes finish, and stops the event loops.
+    public func stop() {
+        let (toClose, toStop): ([Channel], [UDPWorker]) = lock.withLock {
+            guard state == .running else { return ([], []) }
+            state = .stopping
+            return (channels, workers)
+        }
+        for worker in toStop {
+            worker.stop()
+        }
+        for channel in toClose {
+            try? channel.close().wait()
+        }
+        try? group.syncShutdownGracefully()
+        lock.withLock { state = .stopped }
+        let counters = metrics.snapshot().map { "\($0.0)=\($0.1)" }.joined(separator: " ")
+        logger.notice("stopped", metadata: ["counters": "\(counters)"])
+    }
+}

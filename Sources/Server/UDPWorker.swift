@@ -1,0 +1,160 @@
+import Atomics
+import CSocket
+import Dispatch
+import Policy
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The UDP data path without an event loop: one socket per thread (SO_REUSEPORT spreads the
+/// flows over them), `recvmmsg` a batch into preallocated buffers, answer each datagram in place,
+/// `sendmmsg` the batch back. Nothing on this path allocates per datagram.
+final class UDPWorker: @unchecked Sendable {
+    /// Answers one datagram: query bytes, client, space for the reply -> reply length (0 = drop).
+    typealias Answerer = (UnsafeRawBufferPointer, ClientAddress, UnsafeMutableRawBufferPointer) -> Int
+
+    static let batch = 64
+    static let slot = 4096         // receive buffer per datagram (a DNS query is far smaller)
+    static let replySlot = 65535 & ~7  // reply buffer per datagram (limited further by EDNS/settings)
+
+    let fd: Int32
+    let address: ServerSettings.ListenAddress
+    private let answer: Answerer
+    private let metrics: ServerMetrics
+    private let stopRequested = ManagedAtomic<Bool>(false)
+    private var thread: pthread_t?
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// Binds a UDP socket with SO_REUSEPORT on `address`.
+    init(address: ServerSettings.ListenAddress, metrics: ServerMetrics, answer: @escaping Answerer) throws(SocketError) {
+        self.address = address
+        self.answer = answer
+        self.metrics = metrics
+        let isV6 = address.host.contains(":")
+        let fd = socket(isV6 ? AF_INET6 : AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw SocketError("socket", errno) }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
+        var rcvbuf: Int32 = 4 << 20
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, socklen_t(MemoryLayout<Int32>.size))
+        // Wake up now and then to notice a stop request.
+        var tv = timeval(tv_sec: 0, tv_usec: 200_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        let rc: Int32
+        if isV6 {
+            var sa = sockaddr_in6()
+            sa.sin6_family = sa_family_t(AF_INET6)
+            sa.sin6_port = in_port_t(UInt16(truncatingIfNeeded: address.port).bigEndian)
+            setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &one, socklen_t(MemoryLayout<Int32>.size))
+            guard inet_pton(AF_INET6, address.host, &sa.sin6_addr) == 1 else { close(fd); throw SocketError("bad address \(address.host)", 0) }
+            rc = withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
+        } else {
+            var sa = sockaddr_in()
+            sa.sin_family = sa_family_t(AF_INET)
+            sa.sin_port = in_port_t(UInt16(truncatingIfNeeded: address.port).bigEndian)
+            guard inet_pton(AF_INET, address.host, &sa.sin_addr) == 1 else { close(fd); throw SocketError("bad address \(address.host)", 0) }
+            rc = withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        }
+        guard rc == 0 else { let e = errno; close(fd); throw SocketError("bind \(address)", e) }
+        self.fd = fd
+    }
+
+    /// Starts the worker thread.
+    func start() {
+        let box = Unmanaged.passRetained(self)
+        var tid = pthread_t()
+        pthread_create(&tid, nil, { arg in
+            guard let arg else { return nil }
+            let worker = Unmanaged<UDPWorker>.fromOpaque(arg).takeRetainedValue()
+            worker.loop()
+            return nil
+        }, box.toOpaque())
+        thread = tid
+    }
+
+    /// Asks the thread to finish its batch and waits for it; closes the socket.
+    func stop() {
+        stopRequested.store(true, ordering: .relaxed)
+        if thread != nil { finished.wait() }
+        close(fd)
+    }
+
+    private func loop() {
+        let n = UDPWorker.batch
+        let inBuffers = UnsafeMutableRawPointer.allocate(byteCount: n * UDPWorker.slot, alignment: 16)
+        let outBuffers = UnsafeMutableRawPointer.allocate(byteCount: n * UDPWorker.replySlot, alignment: 16)
+        let names = UnsafeMutablePointer<sockaddr_storage>.allocate(capacity: n)
+        let inIov = UnsafeMutablePointer<iovec>.allocate(capacity: n)
+        let outIov = UnsafeMutablePointer<iovec>.allocate(capacity: n)
+        let inMsgs = UnsafeMutablePointer<geodns_mmsghdr>.allocate(capacity: n)
+        let outMsgs = UnsafeMutablePointer<geodns_mmsghdr>.allocate(capacity: n)
+        defer {
+            inBuffers.deallocate(); outBuffers.deallocate(); names.deallocate()
+            inIov.deallocate(); outIov.deallocate(); inMsgs.deallocate(); outMsgs.deallocate()
+            finished.signal()
+        }
+        for i in 0..<n {
+            inIov[i] = iovec(iov_base: inBuffers + i * UDPWorker.slot, iov_len: UDPWorker.slot)
+        }
+        while !stopRequested.load(ordering: .relaxed) {
+            for i in 0..<n {
+                var h = msghdr()
+                h.msg_name = UnsafeMutableRawPointer(names + i)
+                h.msg_namelen = socklen_t(MemoryLayout<sockaddr_storage>.size)
+                h.msg_iov = inIov + i
+                h.msg_iovlen = 1
+                inMsgs[i] = geodns_mmsghdr(msg_hdr: h, msg_len: 0)
+            }
+            let received = geodns_recvmmsg(fd, inMsgs, UInt32(n))
+            if received <= 0 { continue }   // timeout (stop check), EINTR, or a transient error
+            var replies = 0
+            for i in 0..<Int(received) {
+                let length = Int(inMsgs[i].msg_len)
+                guard inMsgs[i].msg_hdr.msg_flags & geodns_msg_trunc() == 0,
+                      let client = ClientAddress(sockaddr: names + i) else {
+                    metrics.dropped.wrappingIncrement(ordering: .relaxed)
+                    continue
+                }
+                let query = UnsafeRawBufferPointer(start: inBuffers + i * UDPWorker.slot, count: length)
+                let out = UnsafeMutableRawBufferPointer(start: outBuffers + replies * UDPWorker.replySlot, count: UDPWorker.replySlot)
+                let size = answer(query, client, out)
+                guard size > 0 else {
+                    metrics.dropped.wrappingIncrement(ordering: .relaxed)
+                    continue
+                }
+                outIov[replies] = iovec(iov_base: out.baseAddress, iov_len: size)
+                var h = msghdr()
+                h.msg_name = UnsafeMutableRawPointer(names + i)
+                h.msg_namelen = inMsgs[i].msg_hdr.msg_namelen
+                h.msg_iov = outIov + replies
+                h.msg_iovlen = 1
+                outMsgs[replies] = geodns_mmsghdr(msg_hdr: h, msg_len: 0)
+                replies += 1
+            }
+            metrics.udpQueries.wrappingIncrement(by: Int(received), ordering: .relaxed)
+            metrics.responses.wrappingIncrement(by: replies, ordering: .relaxed)
+            var sent = 0
+            while sent < replies {
+                let rc = geodns_sendmmsg(fd, outMsgs + sent, UInt32(replies - sent))
+                if rc < 0 {
+                    if errno == EINTR { continue }
+                    // The kernel refused this datagram (e.g. EAGAIN, an unreachable peer): skip it.
+                    metrics.dropped.wrappingIncrement(ordering: .relaxed)
+                    sent += 1
+                    continue
+                }
+                sent += Int(rc)
+            }
+        }
+    }
+}
+
+struct SocketError: Error, CustomStringConvertible {
+    let what: String
+    let code: Int32
+    init(_ what: String, _ code: Int32) { self.what = what; self.code = code }
+    var description: String { code == 0 ? what : "\(what): \(String(cString: strerror(code)))" }
+}
+

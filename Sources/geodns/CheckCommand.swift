@@ -1,0 +1,40 @@
+import ArgumentParser
+import Policy
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Validate a policy (and its database); print file:line:column for every error, exit non-zero on any.")
+
+    @Argument(help: "The policy file.")
+    var file: String = "config.yaml"
+
+    func run() throws {
+        do {
+            let catalog = try PolicyLoader.load(path: file)
+            let names = catalog.zones.reduce(0) { $0 + $1.nodes.count }
+            let steered = catalog.zones.reduce(0) { $0 + $1.nodes.values.filter { $0.steering != nil }.count }
+            print("\(file): OK: \(catalog.zones.count) zone(s), \(names) names, \(steered) steered, "
+                + "\(catalog.regions.count) region(s), \(catalog.tests.count) test(s)")
+        } catch {
+            printError("\(error)")
+            throw ExitCode.failure
+        }
+    }
+}
+
+func printError(_ text: String) {
+    var stderr = StandardError()
+    print(text, to: &stderr)
+}
+
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) {
+        var bytes = Array(string.utf8)
+        _ = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,98 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import Dispatch
+import Logging
+import Policy
+import Server
+
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Answer DNS over UDP and TCP on every listen address of the policy. SIGHUP reloads, SIGTERM stops.")
+
+    @OptionGroup var options: ConfigOption
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    @Option(name: .customLong("listen"),
+            help: "Listen address, e.g. 127.0.0.1:5353 or [::1]:5353 (repeatable); replaces the policy's server.listen.")
+    var listen: [String] = []
+
+    @Option(help: "Event loops (threads) answering queries; default: one per core.")
+    var threads: Int?
+
+    @Option(help: "UDP engine: recvmmsg (a thread per SO_REUSEPORT socket, batched syscalls) or nio.")
+    var udpEngine: String = DNSServer.UDPEngine.recvmmsg.rawValue
+
+    func run() throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "geodns")
+        let started = DispatchTime.now()
+        let catalog: Catalog
+        do {
+            catalog = try PolicyLoader.load(path: options.config)
+        } catch {
+            logger.critical("cannot load the policy:\n\(error)")
+            throw ExitCode.failure
+        }
+        let loadMs = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
+        logger.info("policy loaded", metadata: [
+            "file": "\(options.config)", "zones": "\(catalog.zones.count)",
+            "database": "\(catalog.settings.databasePath ?? "none")", "ms": "\(Int(loadMs))",
+        ])
+        guard let engine = DNSServer.UDPEngine(rawValue: udpEngine) else {
+            logger.critical("bad --udp-engine \(udpEngine): expected recvmmsg or nio")
+            throw ExitCode.failure
+        }
+        var overrides: [ServerSettings.ListenAddress] = []
+        for text in listen {
+            guard let address = ServerSettings.ListenAddress(parsing: text) else {
+                logger.critical("bad --listen \(text): expected HOST:PORT or [IPv6]:PORT")
+                throw ExitCode.failure
+            }
+            overrides.append(address)
+        }
+        let server = DNSServer(catalog: catalog, configPath: options.config, logger: logger,
+                               threads: threads ?? DNSServer.defaultThreadCount,
+                               listen: overrides.isEmpty ? nil : overrides,
+                               udpEngine: engine)
+        do {
+            try server.start()
+        } catch {
+            logger.critical("cannot listen: \(error)")
+            server.stop()
+            throw ExitCode.failure
+        }
+        logger.notice("serving", metadata: ["pid": "\(getpid())"])
+        server.runUntilSignalled()
+    }
+}
+
+extension ServerSettings.ListenAddress {
+    /// "127.0.0.1:5353" or "[::1]:5353".
+    init?(parsing text: String) {
+        let host: Substring
+        let port: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else { return nil }
+            host = text[text.index(after: text.startIndex)..<close]
+            let rest = text[text.index(after: close)...]
+            guard rest.hasPrefix(":") else { return nil }
+            port = rest.dropFirst()
+        } else {
+            guard let colon = text.lastIndex(of: ":") else { return nil }
+            host = text[..<colon]
+            port = text[text.index(after: colon)...]
+        }
+        guard !host.isEmpty, let number = Int(port), (0...65535).contains(number) else { return nil }
+        self.init(host: String(host), port: number)
+    }
+}
