@@ -206,6 +206,15 @@ extension Message {
     /// Like `encode(maxSize:)` but writes into `out` (cleared first, capacity kept), so a server
     /// can reuse one buffer: with enough capacity and a uniquely referenced buffer this allocates nothing.
     public func encode(into out: inout [UInt8], maxSize: Int = 65535) {
+        Message.encode(header: header, questions: questions, answers: answers, authorities: authorities,
+                       additionals: additionals, edns: edns, maxSize: maxSize, into: &out)
+    }
+
+    /// The encoder behind `encode` and `Query.encodeReply`.
+    static func encode<Questions: Collection<Question>>(
+        header: Header, questions: Questions, answers: [ResourceRecord], authorities: [ResourceRecord],
+        additionals: [ResourceRecord], edns: EDNS?, maxSize: Int, into out: inout [UInt8]
+    ) {
         let limit = min(max(maxSize, 12), 65535)
         var w = WireWriter()
         swap(&w.bytes, &out)
@@ -214,7 +223,7 @@ extension Message {
         var counts = (min(answers.count, 65535), min(authorities.count, 65535), min(additionals.count, 65535))
         var truncated = header.truncated
         let qdCount = min(questions.count, 65535)
-        // At most one retry per section: each retry only shortens sections.
+        // Each retry only shortens a later section or this one, so a few passes always end.
         for _ in 0..<4 {
             w.reset()
             w.u16(header.id); w.u16(0)
@@ -238,9 +247,9 @@ extension Message {
                 let list = s == 0 ? answers : (s == 1 ? authorities : additionals)
                 let keep = Message.wholeRRsetPrefix(list, overflowAt: i)
                 switch s {
-                case 0: counts = (keep, 0, 0); truncated = true
-                case 1: counts = (counts.0, keep, 0); truncated = true
-                default: counts = (counts.0, counts.1, keep)
+                case 0: counts = (keep, 0, 0); truncated = true          // answer data lost: TC
+                case 1: counts = (counts.0, keep, 0); truncated = true   // authority (e.g. SOA) lost: TC
+                default: counts = (counts.0, counts.1, keep)             // additional only: no TC (RFC 2181 §9)
                 }
                 continue
             }
