@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+
+@Suite("reload end to end", .serialized)
+struct ReloadEndToEndTests {
+    /// SIGHUP installs a changed policy; a broken one is refused whole while the old answers go on.
+    @Test("reload changes an answer; a broken policy is refused and the old one keeps serving")
+    func reload() throws {
+        let original = try String(contentsOf: Paths.packageRoot.appendingPathComponent("config.yaml"), encoding: .utf8)
+        let dir = try PolicyDir(yaml: original)
+        defer { dir.remove() }
+        let daemon = try Daemon(config: dir.configPath)
+        defer { daemon.stop() }
+        #expect(daemon.dig("www.example.com", "A", subnet: "81.2.69.0/24").data("A") == ["198.51.100.10"])
+
+        // 1. A changed policy: the EU pool moves to .11.
+        let changed = original.replacingOccurrences(of: "A: 198.51.100.10,", with: "A: 198.51.100.11,")
+        #expect(changed != original, "config.yaml's eu-web pool line changed shape; update this test")
+        try dir.write(changed)
+        daemon.signal(SIGHUP)
+        #expect(waitFor { daemon.dig("www.example.com", "A", subnet: "81.2.69.0/24").data("A") == ["198.51.100.11"] },
+                "reload did not change the answer:\n\(daemon.log)")
+
+        // 2. A broken policy (undefined pool): refused, logged with file:line:column, old answers stay.
+        let broken = changed.replacingOccurrences(of: "default: global-web", with: "default: no-such-pool")
+        try dir.write(broken)
+        daemon.signal(SIGHUP)
+        #expect(waitFor { daemon.log.contains("reload refused") }, "no refusal logged:\n\(daemon.log)")
+        let brokenLine = broken.split(separator: "\n", omittingEmptySubsequences: false)
+            .firstIndex { $0.contains("no-such-pool") }.map { $0 + 1 } ?? -1
+        #expect(daemon.log.contains("config.yaml:\(brokenLine):"), "the error names file:line:\n\(daemon.log)")
+        #expect(daemon.log.contains("no-such-pool"), "\(daemon.log)")
+        #expect(daemon.isRunning)
+        let after = daemon.dig("www.example.com", "A", subnet: "81.2.69.0/24")
+        #expect(after.data("A") == ["198.51.100.11"], "the running policy must keep answering: \(after)")
+
+        // 3. A database that is not a database: refused as a whole too.
+        let badDB = dir.url.appendingPathComponent("bad.mmdb")
+        try Data("not a maxmind database".utf8).write(to: badDB)
+        try dir.write(changed.replacing(#/(?m)^(\s*geoip:\s*)\S+/#) { "\($0.1)\(badDB.path)" })
+        daemon.signal(SIGHUP)
+        #expect(waitFor { daemon.log.components(separatedBy: "reload refused").count >= 3 }, "\(daemon.log)")
+        #expect(daemon.dig("www.example.com", "A", subnet: "8.8.8.0/24").data("A") == ["198.51.100.20"])
+
+        #expect(daemon.stop() == 0, "SIGTERM stops cleanly:\n\(daemon.log)")
+    }
+}
+
+/// Polls `condition` every 100 ms for up to `seconds`.
+func waitFor(seconds: Double = 15, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if condition() { return true }
+        usleep(100_000)
+    }
+    return condition()
+}
