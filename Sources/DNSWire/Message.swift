@@ -261,7 +261,7 @@ extension Message {
         if let e = edns {
             let ext = header.rcode.rawValue > 0x0F ? UInt8(truncatingIfNeeded: header.rcode.rawValue >> 4) : e.extendedRCode
             w.opt(e, extendedRCode: ext)
-            w.patch16(at: 10, UInt16(counts.2 + 1))
+            w.patch16(at: 10, UInt16(truncatingIfNeeded: min(counts.2 + 1, 65535)))
         }
     }
 

@@ -139,7 +139,11 @@ extension Query {
             let type = try r.u16()
             if type == RRType.opt.rawValue {
                 guard !sawOPT else { throw .multipleOPT }                 // RFC 6891 §6.1.1
-                guard r.offset - ownerAt == 3 else { throw .optNotRoot }  // owner must be the root (1 byte)
+                if r.offset - ownerAt != 3 {
+                    // Not a bare root byte: only a pointer to the root still names the root.
+                    var owner = WireReader(bytes, offset: ownerAt)
+                    guard (try owner.name()).isRoot else { throw .optNotRoot }   // RFC 6891 §6.1.2
+                }
                 sawOPT = true
                 var e = old.take() ?? EDNS()
                 try EDNS.decodeBodyReusing(&r, into: &e)
