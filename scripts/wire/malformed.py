@@ -66,6 +66,8 @@ def cases():
               header(ar=1) + QA + opt(options=ecs(1, 0, 0, b""))))
     c.append(("ok-other-additional", "control: a TSIG-like unknown record before OPT is skipped", "query",
               header(ar=2) + QA + b"\x00" + struct.pack("!HHIH", 250, 255, 0, 2) + b"\x00\x00" + opt()))
+    c.append(("ok-opt-owner-pointer-root", "control: OPT owner written as a pointer to the question's root byte", "query",
+              header(ar=1) + QA + opt(owner=b"\xc0\x1c")))
     # --- drop ---
     c.append(("drop-empty", "empty datagram", "drop", b""))
     c.append(("drop-qr-set", "QR=1: a response sent to us", "drop", header(flags=0x8100) + QA))
