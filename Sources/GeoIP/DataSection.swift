@@ -59,6 +59,7 @@ struct DataSection: @unchecked Sendable {
         return value
     }
 
+    @inline(__always)
     func header(at offset: Int) throws(DecodeError) -> Item {
         var p = offset
         let control = try byte(p)
@@ -232,7 +233,13 @@ struct DataSection: @unchecked Sendable {
         var result: String?
         for _ in 0..<item.size {
             let k = try key(&p)
-            if result == nil, matches(k, name) { result = try string(&p) } else { p = try skip(at: p, depth: 2) }
+            if result == nil, matches(k, name) {
+                result = try string(&p)
+                // Reached through a pointer, nothing after the map needs its end: stop here.
+                if !inline { break }
+            } else {
+                p = try skip(at: p, depth: 2)
+            }
         }
         if inline { cursor = p }
         return result
@@ -249,7 +256,12 @@ struct DataSection: @unchecked Sendable {
         var result: UInt32?
         for _ in 0..<item.size {
             let k = try key(&p)
-            if result == nil, matches(k, name) { result = try uint32(&p) } else { p = try skip(at: p, depth: 2) }
+            if result == nil, matches(k, name) {
+                result = try uint32(&p)
+                if !inline { break }
+            } else {
+                p = try skip(at: p, depth: 2)
+            }
         }
         if inline { cursor = p }
         return result
@@ -285,6 +297,7 @@ struct DataSection: @unchecked Sendable {
             if matches(k, "latitude") { latitude = try double(&p) }
             else if matches(k, "longitude") { longitude = try double(&p) }
             else { p = try skip(at: p, depth: 2) }
+            if !inline, latitude != nil, longitude != nil { break }
         }
         if inline { cursor = p }
         return (latitude, longitude)

@@ -152,7 +152,10 @@ public final class GeoIPDatabase: @unchecked Sendable {
         let nodeCount = mmdb.pointee.metadata.node_count
         let width = treeDepth
         var visited = [UInt64](repeating: 0, count: Int(nodeCount) / 64 + 1)
-        var cache: [UInt32: GeoRecord?] = [:]
+        // Data offset -> index into `records` (nil entries: records that did not decode).
+        var cache: [UInt32: Int32] = [:]
+        cache.reserveCapacity(Int(min(nodeCount / 16, 1 << 20)))
+        var records: [GeoRecord?] = []
 
         struct Entry {
             var type: UInt8      // MMDB_RECORD_TYPE_*
@@ -183,14 +186,15 @@ public final class GeoIPDatabase: @unchecked Sendable {
                                    ? node.left_record_entry.offset : UInt32(truncatingIfNeeded: node.left_record),
                                    depth: depth, address: entry.address))
             case MMDB_RECORD_TYPE_DATA:
-                let record: GeoRecord?
+                let index: Int
                 if let cached = cache[entry.value] {
-                    record = cached
+                    index = Int(cached)
                 } else {
-                    record = try? data.geoRecord(at: Int(entry.value))
-                    cache[entry.value] = .some(record)
+                    index = records.count
+                    records.append(try? data.geoRecord(at: Int(entry.value)))
+                    cache[entry.value] = Int32(truncatingIfNeeded: index)
                 }
-                guard let record else { continue }
+                guard let record = records[index] else { continue }
                 if width == 32 {
                     try body(GeoNetwork(family: .v4, address: entry.address, prefixLength: entry.depth), record)
                 } else if entry.depth >= 96 && entry.address >> 32 == 0 {

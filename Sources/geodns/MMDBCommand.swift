@@ -86,14 +86,12 @@ struct MMDBCommand: ParsableCommand {
             if count {
                 let clock = ContinuousClock()
                 var v4 = 0, v6 = 0
-                var records = Set<GeoRecord>()
                 let elapsed = clock.measure {
-                    db.enumerateNetworks { network, record in
+                    db.enumerateNetworks { network, _ in
                         if network.family == .v4 { v4 += 1 } else { v6 += 1 }
-                        records.insert(record)
                     }
                 }
-                print("\(database): \(v4 + v6) networks (\(v4) IPv4, \(v6) IPv6), \(records.count) distinct records, walk \(elapsed)")
+                print("\(database): \(v4 + v6) networks (\(v4) IPv4, \(v6) IPv6), walk \(elapsed)")
                 return
             }
             print(MMDBSource(database: db).csv(), terminator: "")
