@@ -12,3 +12,9 @@ bench-deps:
 bench: bench-deps
 	$(SWIFT) build -c release --product geodns
 	bash bench/matrix.sh $(BENCH_ROUNDS) $(BENCH_SECONDS)
+
+# geodns vs gdnsd on the lab scenario: dig conformance table, answer diff, ECS scope meter.
+.PHONY: lab-check
+lab-check: bench-deps
+	$(SWIFT) build -c release --product geodns
+	bash bench/labcheck.sh

@@ -5,7 +5,7 @@ struct GeoDNS: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "geodns",
         abstract: "An authoritative GeoDNS nameserver: per-region answers chosen by EDNS Client Subnet and a MaxMind database.",
-        subcommands: [ServeCommand.self, CheckCommand.self, TestCommand.self, MMDBCommand.self])
+        subcommands: [ServeCommand.self, CheckCommand.self, TestCommand.self, ExplainCommand.self, MMDBCommand.self])
 }
 
 /// Options shared by the commands that read a policy.
