@@ -38,9 +38,9 @@ extension Authority {
             reply.rcode = .notImp
             reply.header.authoritative = false
             trace?.notes.append("\(question.type) (zone transfer) is not implemented: NOTIMP")
-        } else if let zone = catalog.zone(for: question.name) {
-            trace?.zone = zone.apex
-            scope = resolve(question, in: zone, client: client, catalog: catalog, reply: &reply, trace: &trace)
+        } else if let zi = zoneIndex(for: question.name, in: catalog) {
+            trace?.zone = catalog.zones[zi].apex
+            scope = resolve(question, zoneIndex: zi, client: client, catalog: catalog, reply: &reply, trace: &trace)
         } else {
             // Outside every zone: not ours to answer (no AA).
             reply.rcode = .refused
@@ -71,15 +71,17 @@ extension Authority {
     /// closest encloser's child (RFC 4592 §3.3.1), so empty non-terminals (present in
     /// `zone.nodes`) block wildcards as they must; NS on the way marks a cut. Names one label
     /// below the apex (the common case) cost one hash lookup and no allocation.
-    static func lookup(_ name: DomainName, in zone: Zone, type: RRType) -> NameMatch {
-        let depth = name.labelCount - zone.apex.labelCount
-        guard depth > 0 else { return .node(zone.nodes[name] ?? Node()) }
+    /// Takes the zone by index and reads `catalog.zones[zi].nodes` in place: passing a `Zone`
+    /// would copy it (a retain per field) on every query.
+    static func lookup(_ name: DomainName, zone zi: Int, catalog: Catalog, type: RRType) -> NameMatch {
+        let depth = name.labelCount - catalog.zones[zi].apex.labelCount
+        guard depth > 0 else { return .node(catalog.zones[zi].nodes[name] ?? Node()) }
         var level = 1
         while level <= depth {
             let candidate = level == depth ? name : name.dropFirst(depth - level)
-            guard let node = zone.nodes[candidate] else {
+            guard let node = catalog.zones[zi].nodes[candidate] else {
                 let encloser = name.dropFirst(depth - level + 1)
-                if let source = try? encloser.prepending("*"), let wild = zone.nodes[source] {
+                if let source = try? encloser.prepending("*"), let wild = catalog.zones[zi].nodes[source] {
                     return .wildcard(wild, source: source)
                 }
                 return .nxDomain
@@ -101,12 +103,12 @@ extension Authority {
         case noData(scope: UInt8, fallback: Fallback)
     }
 
-    static func data(at node: Node, owner: DomainName, isApex: Bool, zone: Zone, type: RRType,
+    static func data(at node: Node, owner: DomainName, apexSOA: ResourceRecord?, type: RRType,
                      client: ClientAddress, trace: inout Trace?) -> NodeData {
         if let rrset = node.rrsets[type] { return .rrset(rrset, scope: 0) }
-        if type == .soa && isApex {
+        if type == .soa, let soa = apexSOA {
             // The apex SOA, whether or not the compiler also put it in `rrsets`; TTL as configured.
-            return .rrset(RRSet(type: .soa, ttl: zone.soa.ttl, rdata: [zone.soa.rdata]), scope: 0)
+            return .rrset(RRSet(type: .soa, ttl: soa.ttl, rdata: [soa.rdata]), scope: 0)
         }
         // A CNAME answers every type (RFC 1034 §3.6.2); the compiler allows nothing beside it.
         if let cname = node.rrsets[.cname], case .cname(let target)? = cname.rdata.first {
@@ -132,23 +134,29 @@ extension Authority {
 
     // MARK: - resolution
 
-    /// Fills `reply` for a question inside `zone`; returns the ECS scope the answer needs.
-    static func resolve(_ question: Question, in firstZone: Zone, client: ClientAddress, catalog: Catalog,
+    /// The zone whose apex is the closest enclosing name (`catalog.zones` is sorted most labels
+    /// first). An index rather than a `Zone` so the query path borrows the zone instead of copying it.
+    static func zoneIndex(for name: DomainName, in catalog: Catalog) -> Int? {
+        catalog.zones.firstIndex { name.isSubdomain(of: $0.apex) }
+    }
+
+    /// Fills `reply` for a question inside `catalog.zones[firstZone]`; returns the ECS scope the answer needs.
+    static func resolve(_ question: Question, zoneIndex firstZone: Int, client: ClientAddress, catalog: Catalog,
                         reply: inout Message, trace: inout Trace?) -> UInt8 {
         let type = question.type
-        if type == .any { return resolveANY(question, in: firstZone, reply: &reply, trace: &trace) }
+        if type == .any { return resolveANY(question, zone: firstZone, catalog: catalog, reply: &reply, trace: &trace) }
         var name = question.name
-        var zone = firstZone
+        var zi = firstZone
         var scope: UInt8 = 0
         var hops = 0
         while true {
             let node: Node
-            switch lookup(name, in: zone, type: type) {
+            switch lookup(name, zone: zi, catalog: catalog, type: type) {
             case .nxDomain:
                 // RFC 2308 §2.1; after a CNAME the RCODE is the last name's (RFC 6604 §2).
                 reply.rcode = .nxDomain
-                reply.authorities.append(negativeSOA(zone))
-                trace?.notes.append("\(name) does not exist in \(zone.apex): NXDOMAIN")
+                reply.authorities.append(negativeSOA(zi, catalog))
+                trace?.notes.append("\(name) does not exist in \(catalog.zones[zi].apex): NXDOMAIN")
                 return scope
             case .referral(let cut, let ns):
                 // Only the first name can refer; a CNAME into delegated space ends the chain.
@@ -167,8 +175,8 @@ extension Authority {
                 node = n
                 trace?.notes.append("\(name) synthesized from \(source) (RFC 4592)")
             }
-            let isApex = name == zone.apex
-            switch data(at: node, owner: name, isApex: isApex, zone: zone, type: type, client: client, trace: &trace) {
+            let apexSOA = type == .soa && name == catalog.zones[zi].apex ? catalog.zones[zi].soa : nil
+            switch data(at: node, owner: name, apexSOA: apexSOA, type: type, client: client, trace: &trace) {
             case .rrset(let rrset, let s):
                 scope = max(scope, s)
                 appendRRSet(rrset, owner: name, to: &reply.answers)
@@ -187,9 +195,9 @@ extension Authority {
                     trace?.notes.append("CNAME chain longer than \(maxCNAMEChain): stopped")
                     return scope
                 }
-                guard let next = catalog.zone(for: target) else { return scope }
+                guard let next = zoneIndex(for: target, in: catalog) else { return scope }
                 name = target
-                zone = next
+                zi = next
             case .noData(let s, let fallback):
                 scope = max(scope, s)
                 if fallback == .notimp && hops == 0 {
@@ -198,7 +206,7 @@ extension Authority {
                     reply.header.authoritative = false
                     trace?.notes.append("\(name) has no \(type) data and its fallback is notimp: NOTIMP")
                 } else {
-                    reply.authorities.append(negativeSOA(zone))   // RFC 2308 §2.2 NODATA
+                    reply.authorities.append(negativeSOA(zi, catalog))   // RFC 2308 §2.2 NODATA
                     trace?.notes.append("\(name) has no \(type) data: NODATA")
                 }
                 return scope
@@ -207,12 +215,13 @@ extension Authority {
     }
 
     /// RFC 8482 §4.2: one synthesized HINFO instead of every RRset.
-    static func resolveANY(_ question: Question, in zone: Zone, reply: inout Message, trace: inout Trace?) -> UInt8 {
+    static func resolveANY(_ question: Question, zone zi: Int, catalog: Catalog, reply: inout Message,
+                           trace: inout Trace?) -> UInt8 {
         let node: Node
-        switch lookup(question.name, in: zone, type: .any) {
+        switch lookup(question.name, zone: zi, catalog: catalog, type: .any) {
         case .nxDomain:
             reply.rcode = .nxDomain
-            reply.authorities.append(negativeSOA(zone))
+            reply.authorities.append(negativeSOA(zi, catalog))
             return 0
         case .referral(let cut, let ns):
             reply.header.authoritative = false
@@ -221,9 +230,9 @@ extension Authority {
         case .node(let n), .wildcard(let n, _):
             node = n
         }
-        let isApex = question.name == zone.apex
+        let isApex = question.name == catalog.zones[zi].apex
         if node.isEmpty && !isApex {
-            reply.authorities.append(negativeSOA(zone))
+            reply.authorities.append(negativeSOA(zi, catalog))
             return 0
         }
         reply.answers.append(ResourceRecord(name: question.name, ttl: anyHINFOTTL,
@@ -235,8 +244,8 @@ extension Authority {
     // MARK: - records
 
     /// The SOA for negative answers: TTL min(SOA TTL, minimum) (RFC 2308 §3; compiled as `negativeTTL`).
-    static func negativeSOA(_ zone: Zone) -> ResourceRecord {
-        ResourceRecord(name: zone.soa.name, ttl: zone.negativeTTL, rdata: zone.soa.rdata)
+    static func negativeSOA(_ zi: Int, _ catalog: Catalog) -> ResourceRecord {
+        ResourceRecord(name: catalog.zones[zi].soa.name, ttl: catalog.zones[zi].negativeTTL, rdata: catalog.zones[zi].soa.rdata)
     }
 
     static func appendRRSet(_ rrset: RRSet, owner: DomainName, to section: inout [ResourceRecord]) {
@@ -256,7 +265,7 @@ extension Authority {
             default: continue
             }
             if reply.additionals.contains(where: { $0.name == target }) { continue }
-            guard let zone = catalog.zone(for: target), let node = zone.nodes[target] else { continue }
+            guard let zi = zoneIndex(for: target, in: catalog), let node = catalog.zones[zi].nodes[target] else { continue }
             if let a = node.rrsets[.a] { appendRRSet(a, owner: target, to: &reply.additionals) }
             if let aaaa = node.rrsets[.aaaa] { appendRRSet(aaaa, owner: target, to: &reply.additionals) }
         }
