@@ -26,6 +26,9 @@ public struct MMDBWriter: Sendable {
     public var buildEpoch: UInt64
     /// 24, 28 or 32; nil picks the smallest that can address the tree and data.
     public var recordSize: Int?
+    /// 6 (default): an IPv6 tree holding IPv4 under ::/96 with the ::ffff:0:0/96 alias.
+    /// 4: an IPv4-only tree (32 levels); IPv6 networks are then an error.
+    public var ipVersion: Int = 6
 
     struct Entry: Sendable {
         var network: GeoNetwork
@@ -75,7 +78,13 @@ public struct MMDBWriter: Sendable {
             guard n.prefixLength >= 0, n.prefixLength <= n.width, n.address & ~GeoNetwork.mask(n.prefixLength, width: n.width) == 0 else {
                 throw GeoIPError(.invalidSource, path: path, line: entry.line, "\(n): bits set past the prefix length")
             }
-            if n.family == .v4 {
+            if ipVersion == 4 {
+                guard n.family == .v4 else {
+                    throw GeoIPError(.invalidSource, path: path, line: entry.line, "\(n): an IPv4 database cannot hold IPv6 networks")
+                }
+                // Same code path as IPv6: the 32 bits sit at the top of the 128-bit path.
+                placed.append(Placed(address: n.address << 96, length: n.prefixLength, entry: entry))
+            } else if n.family == .v4 {
                 placed.append(Placed(address: n.address, length: n.prefixLength + 96, entry: entry))
             } else {
                 if n.prefixLength >= 96, n.address >> 32 == 0xffff || n.address >> 32 == 0 {
@@ -138,7 +147,10 @@ public struct MMDBWriter: Sendable {
             let parent = parentNode(of: p.address, length: p.length)
             nodes[parent][bit(p.address, p.length - 1)] = .data(r)
         }
-        if hasIPv4 {
+        guard ipVersion == 4 || ipVersion == 6 else {
+            throw GeoIPError(.invalidSource, path: path, "ip_version \(ipVersion) is not 4 or 6")
+        }
+        if hasIPv4 && ipVersion == 6 {
             // ::ffff:0:0/96 -> whatever ::/96 holds (node or data): v4-mapped queries answer as IPv4.
             let v4Parent = parentNode(of: 0, length: 96)
             let v4Slot = nodes[v4Parent][0]
@@ -204,7 +216,7 @@ public struct MMDBWriter: Sendable {
         meta.encode(.map([
             "node_count": .uint32(UInt32(nodeCount)),
             "record_size": .uint16(UInt16(size)),
-            "ip_version": .uint16(6),
+            "ip_version": .uint16(UInt16(truncatingIfNeeded: ipVersion)),
             "database_type": .string(databaseType),
             "languages": .array(languages.map { .string($0) }),
             "binary_format_major_version": .uint16(2),

@@ -138,3 +138,67 @@ struct MMDBWriterTests {
         #expect(out.stdout == "198.51.100.1\t24\t{\"a\":[true,false],\"b\":\"BYTES\",\"d\":-1.5,\"f\":0.25,\"i32\":-5,\"long\":\"\(x)\",\"s\":\"h\\u00e9llo\",\"u128\":1267650600228229401496703205376,\"u16\":65535,\"u32\":0,\"u64\":1099511627776}\n")
     }
 }
+
+@Suite("IPv4-only trees and concurrency")
+struct IPv4TreeAndConcurrencyTests {
+    @Test func ipv4OnlyDatabase() throws {
+        var w = MMDBWriter(databaseType: "GeoDNS-v4", buildEpoch: 1_764_115_200)
+        w.ipVersion = 4
+        w.insert(MMDBWriterTests.net("10.0.0.0/8"), record: MMDBWriterTests.tenNet)
+        w.insert(MMDBWriterTests.net("10.1.0.0/16"), record: MMDBWriterTests.tenOne)
+        w.insert(MMDBWriterTests.net("0.0.0.0/0"), record: MMDBWriterTests.bare)
+        let dir = try Support.temporaryDirectory()
+        let path = dir.appendingPathComponent("v4.mmdb").path
+        try w.write(to: path)
+        let db = try GeoIPDatabase(path: path)
+        #expect(db.metadata.ipVersion == 4)
+        #expect(db.lookup("10.1.2.3") == GeoLookup(record: MMDBWriterTests.tenOne, prefixLength: 16))
+        #expect(db.lookup("10.200.0.1") == GeoLookup(record: MMDBWriterTests.tenNet, prefixLength: 9))
+        #expect(db.lookup("192.0.2.1") == GeoLookup(record: MMDBWriterTests.bare, prefixLength: 1))
+        #expect(db.lookup("::ffff:10.1.2.3") == GeoLookup(record: MMDBWriterTests.tenOne, prefixLength: 16))
+        #expect(db.lookup("2001:db8::1") == GeoLookup(record: nil, prefixLength: 0))
+        var networks: [String] = []
+        db.enumerateNetworks { n, _ in networks.append(n.description) }
+        #expect(networks.first == "0.0.0.0/5")
+        #expect(networks.contains("10.1.0.0/16") && networks.contains("128.0.0.0/1"))
+        // 0/0 split around 10/8 leaves one sibling at each of /1.../8; 10/8 split around
+        // 10.1/16 one at each of /9.../16; plus 10.1.0.0/16 itself.
+        #expect(networks.count == 8 + 8 + 1)
+        // Coverage check instead of a hand count: the networks tile the whole IPv4 space.
+        var total: UInt64 = 0
+        db.enumerateNetworks { n, _ in total += UInt64(1) << UInt64(32 - n.prefixLength) }
+        #expect(total == UInt64(1) << 32)
+        for mode in ["mmdblookup", "python"] {
+            let answers = try Support.oracle(mode, database: path, ["10.1.2.3", "10.200.0.1", "192.0.2.1"])
+            #expect(answers["10.1.2.3"] == Support.Answer(prefix: 16, continent: "AS", country: "JP", subdivisions: []))
+            #expect(answers["192.0.2.1"]?.prefix == 1)
+        }
+        var bad = w
+        bad.insert(MMDBWriterTests.net("2001:db8::/32"), record: MMDBWriterTests.bare, line: 5)
+        #expect(throws: GeoIPError(.invalidSource, path: "v4", line: 5, "2001:db8::/32: an IPv4 database cannot hold IPv6 networks")) {
+            try bad.serialize(path: "v4")
+        }
+    }
+
+    /// One GeoIPDatabase shared by many threads answers exactly as it does serially.
+    @Test(.enabled(if: Support.geoLite2City != nil))
+    func concurrentLookupsAgreeWithSerial() async throws {
+        let db = try GeoIPDatabase(path: Support.geoLite2City ?? "")
+        let addresses = Support.randomIPv4(20_000, seed: 99)
+        let serial = addresses.map { db.lookup(ipv4: $0) }
+        let results = await withTaskGroup(of: (Int, [GeoLookup]).self) { group in
+            for part in 0..<4 {
+                group.addTask {
+                    (part, addresses.enumerated().filter { $0.offset % 4 == part }.map { db.lookup(ipv4: $0.element) })
+                }
+            }
+            var parts: [Int: [GeoLookup]] = [:]
+            for await (part, lookups) in group { parts[part] = lookups }
+            return parts
+        }
+        for part in 0..<4 {
+            let expected = serial.enumerated().filter { $0.offset % 4 == part }.map(\.element)
+            #expect(results[part] == expected)
+        }
+    }
+}
