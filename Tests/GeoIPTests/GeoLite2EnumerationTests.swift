@@ -16,7 +16,7 @@ struct GeoLite2EnumerationTests {
         var wrapped: Set<GeoFamily> = []
         var disorder = 0
         var sample: [(GeoNetwork, GeoRecord)] = []
-        var records = Set<GeoRecord>()
+        var seen = 0
         let clock = ContinuousClock()
         let start = clock.now
         db.enumerateNetworks { network, record in
@@ -26,13 +26,13 @@ struct GeoLite2EnumerationTests {
             let last = network.address + (size - 1)
             if last == (network.width == 32 ? UInt128(UInt32.max) : UInt128.max) { wrapped.insert(network.family) }
             nextFree[network.family] = last &+ 1
-            if (count[.v4, default: 0] + count[.v6, default: 0]) % 1500 == 0 { sample.append((network, record)) }
-            records.insert(record)
+            seen += 1
+            if seen % 1500 == 0 { sample.append((network, record)) }
         }
         let elapsed = clock.now - start
         let total = count[.v4, default: 0] + count[.v6, default: 0]
-        print("GeoLite2-City walk: \(total) networks (\(count[.v4, default: 0]) IPv4, \(count[.v6, default: 0]) IPv6), "
-              + "\(records.count) distinct records, in \(elapsed)")
+        // This build's time (debug under `swift test`); `geodns mmdb networks --count` times a release walk.
+        print("GeoLite2-City walk: \(total) networks (\(count[.v4, default: 0]) IPv4, \(count[.v6, default: 0]) IPv6) in \(elapsed)")
         #expect(disorder == 0)
         // Python maxminddb 3.2.0 iterating the same file (same alias rule) yields 3,428,122.
         #expect(total == 3_428_122)
