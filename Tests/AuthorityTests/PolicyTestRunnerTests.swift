@@ -36,6 +36,19 @@ import Testing
         #expect(r[0].problem?.contains("81.2.69.0/99") == true)
     }
 
+    @Test func acceptsRCodeWords() {
+        var catalog = Fixture.catalog()
+        let www = Fixture.name("www.example.com.")
+        catalog.tests = [
+            PolicyTest(name: www, type: .a, subnet: nil, expect: ["NOERROR"], expectScope: nil, line: 1),
+            PolicyTest(name: www, type: .txt, subnet: nil, expect: ["noerror"], expectScope: nil, line: 2),
+            PolicyTest(name: Fixture.name("x.example.org."), type: .a, subnet: nil, expect: ["REFUSED"], expectScope: nil, line: 3),
+            PolicyTest(name: Fixture.name("tcp.example.com."), type: .mx, subnet: nil, expect: ["NOTIMP"], expectScope: nil, line: 4),
+            PolicyTest(name: Fixture.name("nx.example.com."), type: .a, subnet: nil, expect: ["NOERROR"], expectScope: nil, line: 5),
+        ]
+        #expect(Authority.runTests(catalog).map(\.passed) == [true, true, true, true, false])
+    }
+
     @Test func normalizesExpectations() {
         #expect(Authority.normalized("2001:DB8:E:0:0:0:0:10") == "2001:db8:e::10")
         #expect(Authority.normalized("EU.cdn.example.net.") == "eu.cdn.example.net")
