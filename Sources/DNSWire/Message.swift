@@ -216,19 +216,50 @@ extension Message {
         additionals: [ResourceRecord], edns: EDNS?, maxSize: Int, into out: inout [UInt8]
     ) {
         let limit = min(max(maxSize, 12), 65535)
-        var w = WireWriter()
-        swap(&w.bytes, &out)
-        defer { swap(&w.bytes, &out) }
+        let optLength = edns?.wireLength ?? 0
+        let qdCount = min(questions.count, 65535)
+        var questionBytes = 0
+        for q in questions.prefix(qdCount) { questionBytes += q.name.wireLength + 4 }
+        // Capacity: the whole message uncompressed, or the size limit plus what is always written
+        // (header, questions, OPT), whichever is smaller. A record that would pass the capacity
+        // has passed the limit, so the writer's `full` only ever means overflow.
+        var uncompressed = 12 + questionBytes + optLength
+        for rr in answers { uncompressed += rr.name.wireLength + 10 + WireWriter.rdataBound(rr.rdata) }
+        for rr in authorities { uncompressed += rr.name.wireLength + 10 + WireWriter.rdataBound(rr.rdata) }
+        for rr in additionals { uncompressed += rr.name.wireLength + 10 + WireWriter.rdataBound(rr.rdata) }
+        let capacity = min(uncompressed, limit + optLength + questionBytes + 12)
+        // Make `out` exactly `capacity` long, touching as little as possible: a reused buffer
+        // usually held a reply of about this size already (its old bytes get overwritten).
+        if out.count < capacity {
+            out.append(contentsOf: repeatElement(0, count: capacity - out.count))
+        } else if out.count > capacity {
+            out.removeLast(out.count - capacity)
+        }
+        let written = out.withUnsafeMutableBufferPointer { buffer in
+            var w = WireWriter(buffer)
+            encodeSections(&w, header: header, questions: questions.prefix(qdCount), answers: answers,
+                           authorities: authorities, additionals: additionals, edns: edns, limit: limit)
+            return w.count
+        }
+        if written < out.count { out.removeLast(out.count - written) }
+    }
+
+    private static func encodeSections<Questions: Collection<Question>>(
+        _ w: inout WireWriter, header: Header, questions: Questions, answers: [ResourceRecord],
+        authorities: [ResourceRecord], additionals: [ResourceRecord], edns: EDNS?, limit: Int
+    ) {
         let optLength = edns?.wireLength ?? 0
         var counts = (min(answers.count, 65535), min(authorities.count, 65535), min(additionals.count, 65535))
         var truncated = header.truncated
-        let qdCount = min(questions.count, 65535)
-        // Each retry only shortens a later section or this one, so a few passes always end.
+        // The first pass either fits or overflows in one section; the second pass writes the
+        // same bytes up to the cut, so it fits.
         for _ in 0..<4 {
             w.reset()
             w.u16(header.id); w.u16(0)
-            w.u16(UInt16(qdCount)); w.u16(UInt16(counts.0)); w.u16(UInt16(counts.1)); w.u16(UInt16(counts.2))
-            for q in questions.prefix(qdCount) {
+            w.u16(UInt16(truncatingIfNeeded: questions.count))
+            w.u16(UInt16(truncatingIfNeeded: counts.0)); w.u16(UInt16(truncatingIfNeeded: counts.1))
+            w.u16(UInt16(truncatingIfNeeded: counts.2))
+            for q in questions {
                 w.name(q.name, compress: true); w.u16(q.type.rawValue); w.u16(q.rrClass.rawValue)
             }
             let budget = limit - optLength
@@ -239,7 +270,7 @@ extension Message {
                 var i = 0
                 while i < n {
                     w.record(list[i])
-                    if w.bytes.count > budget { overflow = (s, i); break sections }
+                    if w.full || w.count > budget { overflow = (s, i); break sections }
                     i += 1
                 }
             }

@@ -1,104 +1,133 @@
-/// Appends wire bytes to a buffer, compressing names (RFC 1035 §4.1.4).
+/// Writes wire bytes into a fixed-capacity buffer, compressing names (RFC 1035 §4.1.4).
 ///
-/// The compression table is a fixed inline array of message offsets where a name suffix was
-/// written, so encoding allocates nothing beyond the output buffer's growth. A suffix is
-/// looked up by walking the bytes already written; matching ignores ASCII case, as dnspython
-/// and BIND do.
+/// Every write checks the capacity first; a write that does not fit is skipped and sets `full`
+/// (the caller sized the buffer so that this only happens past its size limit, and treats it
+/// as overflow). The compression table is a fixed inline array of message offsets where a name
+/// suffix was written, so encoding allocates nothing. A suffix is looked up by walking the bytes
+/// already written; matching ignores ASCII case, as dnspython and BIND do.
 struct WireWriter {
-    var bytes: [UInt8]
+    private let base: UnsafeMutablePointer<UInt8>
+    let capacity: Int
+    private(set) var count = 0
+    private(set) var full = false
     private var table = InlineArray<64, UInt16>(repeating: 0)
     private var tableCount = 0
 
-    init(bytes: [UInt8] = []) { self.bytes = bytes }
-
-    /// Drops everything written at or after `mark`, forgetting the compression targets there.
-    mutating func rollBack(to mark: Int) {
-        bytes.removeSubrange(mark...)
-        while tableCount > 0 && Int(table[tableCount - 1]) >= mark { tableCount -= 1 }
+    init(_ buffer: UnsafeMutableBufferPointer<UInt8>) {
+        // An empty buffer may have a nil base; point at a dummy byte that is never written (capacity 0).
+        base = buffer.baseAddress ?? WireWriter.empty
+        capacity = buffer.baseAddress == nil ? 0 : buffer.count
     }
 
+    private nonisolated(unsafe) static let empty = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+
     mutating func reset() {
-        bytes.removeAll(keepingCapacity: true)
+        count = 0
+        full = false
         tableCount = 0
     }
 
-    @inline(__always) mutating func u8(_ v: UInt8) { bytes.append(v) }
+    @inline(__always) private mutating func room(_ n: Int) -> Bool {
+        if capacity - count >= n { return true }
+        full = true
+        return false
+    }
+
+    @inline(__always) mutating func u8(_ v: UInt8) {
+        guard room(1) else { return }
+        base[count] = v
+        count += 1
+    }
 
     @inline(__always) mutating func u16(_ v: UInt16) {
-        bytes.append(UInt8(truncatingIfNeeded: v >> 8))
-        bytes.append(UInt8(truncatingIfNeeded: v))
+        guard room(2) else { return }
+        base[count] = UInt8(truncatingIfNeeded: v >> 8)
+        base[count + 1] = UInt8(truncatingIfNeeded: v)
+        count += 2
     }
 
     @inline(__always) mutating func u32(_ v: UInt32) {
-        bytes.append(UInt8(truncatingIfNeeded: v >> 24))
-        bytes.append(UInt8(truncatingIfNeeded: v >> 16))
-        bytes.append(UInt8(truncatingIfNeeded: v >> 8))
-        bytes.append(UInt8(truncatingIfNeeded: v))
+        guard room(4) else { return }
+        base[count] = UInt8(truncatingIfNeeded: v >> 24)
+        base[count + 1] = UInt8(truncatingIfNeeded: v >> 16)
+        base[count + 2] = UInt8(truncatingIfNeeded: v >> 8)
+        base[count + 3] = UInt8(truncatingIfNeeded: v)
+        count += 4
     }
 
     @inline(__always) mutating func patch16(at index: Int, _ v: UInt16) {
-        bytes[index] = UInt8(truncatingIfNeeded: v >> 8)
-        bytes[index + 1] = UInt8(truncatingIfNeeded: v)
+        guard index >= 0, index + 2 <= count else { return }
+        base[index] = UInt8(truncatingIfNeeded: v >> 8)
+        base[index + 1] = UInt8(truncatingIfNeeded: v)
     }
 
-    mutating func append(_ data: [UInt8]) { bytes.append(contentsOf: data) }
+    mutating func append(_ data: [UInt8]) {
+        data.withUnsafeBufferPointer { append($0) }
+    }
+
+    mutating func append(_ data: UnsafeBufferPointer<UInt8>) {
+        guard data.count > 0, let src = data.baseAddress else { return }
+        guard room(data.count) else { return }
+        (base + count).update(from: src, count: data.count)
+        count += data.count
+    }
 
     /// One <character-string>; longer input is cut at 255 bytes (callers split TXT first).
     mutating func characterString(_ s: [UInt8]) {
         let n = min(s.count, 255)
-        bytes.append(UInt8(n))
-        bytes.append(contentsOf: s[0..<n])
+        u8(UInt8(n))
+        s.withUnsafeBufferPointer { append(UnsafeBufferPointer(rebasing: $0[0..<n])) }
     }
 
     /// Writes `name`, pointing at an earlier copy of its longest already-written suffix when
-    /// `compress` is set. Suffixes written here become targets (when below offset 0x4000) either way
-    /// only if `compress` is set, matching dnspython's renderer.
+    /// `compress` is set; with `compress` its suffixes (below offset 0x4000) become targets,
+    /// matching dnspython's renderer.
     mutating func name(_ name: DomainName, compress: Bool) {
-        let s = name.storage
-        var i = 0
-        while i < s.count {
-            if compress {
-                var k = 0
-                while k < tableCount {
-                    let p = Int(table[k])
-                    if matches(at: p, s, from: i) {
-                        u16(0xC000 | UInt16(p))
-                        return
+        name.storage.withUnsafeBufferPointer { s in
+            var i = 0
+            while i < s.count {
+                if compress {
+                    var k = 0
+                    while k < tableCount {
+                        let p = Int(table[k])
+                        if matches(at: p, s, from: i) {
+                            u16(0xC000 | UInt16(truncatingIfNeeded: p))
+                            return
+                        }
+                        k += 1
                     }
-                    k += 1
+                    if count <= 0x3FFF && tableCount < 64 {
+                        table[tableCount] = UInt16(truncatingIfNeeded: count)
+                        tableCount += 1
+                    }
                 }
-                let here = bytes.count
-                if here <= 0x3FFF && tableCount < 64 {
-                    table[tableCount] = UInt16(here)
-                    tableCount += 1
-                }
+                let n = Int(s[i])
+                append(UnsafeBufferPointer(rebasing: s[i..<min(i + 1 + n, s.count)]))
+                i += 1 + n
             }
-            let n = Int(s[i])
-            bytes.append(contentsOf: s[i..<(i + 1 + n)])
-            i += 1 + n
+            u8(0)
         }
-        bytes.append(0)
     }
 
-    /// Whether the name written at `p` (following our own backward pointers) equals `s[from...]`.
-    private func matches(at start: Int, _ s: [UInt8], from: Int) -> Bool {
+    /// Whether the name written at `start` (following our own backward pointers) equals `s[from...]`.
+    private func matches(at start: Int, _ s: UnsafeBufferPointer<UInt8>, from: Int) -> Bool {
         var p = start
         var i = from
         var hops = 0
-        while p < bytes.count {
-            let len = bytes[p]
+        while p < count {
+            let len = base[p]
             if len & 0xC0 == 0xC0 {
-                guard p + 1 < bytes.count, hops < 128 else { return false }
-                p = Int(len & 0x3F) << 8 | Int(bytes[p + 1])
+                guard p + 1 < count, hops < 128 else { return false }
+                p = Int(len & 0x3F) << 8 | Int(base[p + 1])
                 hops += 1
                 continue
             }
             if i >= s.count { return len == 0 }
             let n = Int(len)
-            guard Int(s[i]) == n, p + 1 + n <= bytes.count else { return false }
+            guard Int(s[i]) == n, p + 1 + n <= count, i + 1 + n <= s.count else { return false }
             var k = 1
             while k <= n {
-                if DomainName.lower(bytes[p + k]) != DomainName.lower(s[i + k]) { return false }
+                if DomainName.lower(base[p + k]) != DomainName.lower(s[i + k]) { return false }
                 k += 1
             }
             p += 1 + n
@@ -134,15 +163,30 @@ struct WireWriter {
         }
     }
 
+    /// An upper bound on what `rdata` writes (names uncompressed).
+    static func rdataBound(_ rdata: RData) -> Int {
+        switch rdata {
+        case .a: 4
+        case .aaaa: 16
+        case .cname(let n), .ns(let n), .ptr(let n): n.wireLength
+        case .soa(let soa): soa.mname.wireLength + soa.rname.wireLength + 20
+        case .mx(_, let n): 2 + n.wireLength
+        case .txt(let strings): strings.reduce(1) { $0 + $1.count + $1.count / 255 + 1 }
+        case .srv(_, _, _, let n): 6 + n.wireLength
+        case .hinfo(let cpu, let os): 2 + cpu.count + os.count
+        case .unknown(_, let data): data.count
+        }
+    }
+
     mutating func record(_ rr: ResourceRecord) {
         name(rr.name, compress: true)
         u16(rr.type.rawValue)
         u16(rr.rrClass.rawValue)
         u32(rr.ttl)
-        let lengthAt = bytes.count
+        let lengthAt = count
         u16(0)
         rdata(rr.rdata)
-        patch16(at: lengthAt, UInt16(truncatingIfNeeded: bytes.count - lengthAt - 2))
+        patch16(at: lengthAt, UInt16(truncatingIfNeeded: count - lengthAt - 2))
     }
 
     /// The OPT pseudo-record (RFC 6891 §6.1.2); Client Subnet goes first, then the other options.
@@ -153,7 +197,7 @@ struct WireWriter {
         u8(extendedRCode)
         u8(edns.version)
         u16(edns.dnssecOK ? 0x8000 : 0)
-        let lengthAt = bytes.count
+        let lengthAt = count
         u16(0)
         if let cs = edns.clientSubnet {
             u16(ClientSubnet.optionCode)
@@ -166,6 +210,6 @@ struct WireWriter {
             u16(UInt16(truncatingIfNeeded: o.data.count))
             append(o.data)
         }
-        patch16(at: lengthAt, UInt16(truncatingIfNeeded: bytes.count - lengthAt - 2))
+        patch16(at: lengthAt, UInt16(truncatingIfNeeded: count - lengthAt - 2))
     }
 }

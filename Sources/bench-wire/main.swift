@@ -47,7 +47,13 @@ func now() -> UInt64 {
 }
 
 /// Runs `body` `iterations` times per round, `rounds` rounds; returns (best ns/op, median ns/op, allocations/op).
-func measure(_ label: String, iterations: Int = 1_000_000, rounds: Int = 7, _ body: () -> Int) -> (Double, Double, Double) {
+/// BENCH_WIRE_ITERATIONS overrides the iterations per round (e.g. small under valgrind).
+let defaultIterations: Int = {
+    if let v = getenv("BENCH_WIRE_ITERATIONS"), let n = Int(String(cString: v)), n > 0 { return n }
+    return 1_000_000
+}()
+
+func measure(_ label: String, iterations: Int = defaultIterations, rounds: Int = 7, _ body: () -> Int) -> (Double, Double, Double) {
     var sink = 0
     for _ in 0..<10_000 { sink &+= body() }   // warm up
     var perOp: [Double] = []
@@ -110,6 +116,7 @@ let both = measure("decode + encode [fast path]") {
     return out.count
 }
 print("")
+if getenv("BENCH_WIRE_FAST_ONLY") != nil { exit(0) }   // for instruction counts under valgrind
 _ = measure("decode  Query.parse(_:into:) with COOKIE + ECS") {
     if case .success = Query.parse(cookieBytes, into: &query) { return Int(query.question.type.rawValue) }
     return 0

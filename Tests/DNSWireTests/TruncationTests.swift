@@ -201,3 +201,40 @@ import Testing
         #expect(Array(wire.suffix(2)) == [0xC0, 0x0C])
     }
 }
+
+@Suite struct LargeMessageTests {
+    static let q = Query(header: Header(id: 3, questionCount: 1),
+                         question: Question(name: (try? DomainName("big.example")) ?? .root, type: .txt))
+
+    @Test func tcpLimitDropsTheRRsetThatPasses65535() throws {
+        var m = Message(replyingTo: LargeMessageTests.q)
+        let big = Array(repeating: UInt8(0x61), count: 40_000)
+        m.answers = [ResourceRecord(name: m.questions[0].name, ttl: 1, rdata: .txt(RData.splitCharacterStrings(big))),
+                     ResourceRecord(name: try DomainName("other.big.example"), ttl: 1, rdata: .txt(RData.splitCharacterStrings(big)))]
+        let wire = m.encode(maxSize: 65535)
+        #expect(wire.count < 65535)
+        let back = try Message(decoding: wire)
+        #expect(back.header.truncated)
+        #expect(back.answers == [m.answers[0]])
+    }
+
+    @Test func oversizedOpaqueRDataNeverWraps() throws {
+        var m = Message(replyingTo: LargeMessageTests.q)
+        m.answers = [ResourceRecord(name: m.questions[0].name, ttl: 1, rdata: .unknown(type: RRType(rawValue: 65000), data: Array(repeating: 1, count: 70_000)))]
+        let back = try Message(decoding: m.encode())
+        #expect(back.header.truncated)
+        #expect(back.answers.isEmpty)
+    }
+
+    @Test func tinyLimitStillGivesHeaderQuestionAndOPT() throws {
+        var q = LargeMessageTests.q
+        q.edns = EDNS()
+        var m = Message(replyingTo: q)
+        m.answers = [ResourceRecord(name: m.questions[0].name, ttl: 1, rdata: .txt([[1, 2, 3]]))]
+        let back = try Message(decoding: m.encode(maxSize: 20))
+        #expect(back.header.truncated)
+        #expect(back.questions.count == 1)
+        #expect(back.edns != nil)
+        #expect(back.answers.isEmpty)
+    }
+}
