@@ -7,8 +7,8 @@ import Darwin
 #endif
 
 /// Builds a MaxMind DB (format 2.0) file in pure Swift: an IPv6 search tree with IPv4 networks
-/// under ::/96 and the IPv4-mapped alias ::ffff:0:0/96 pointing at the same node, a data
-/// section holding each distinct record once, and the metadata map.
+/// under ::/96 and the aliases ::ffff:0:0/96 (IPv4-mapped) and 2002::/16 (6to4) pointing at the
+/// same node, a data section holding each distinct record once, and the metadata map.
 ///
 /// Output is deterministic: networks are inserted in (prefix length, address) order, nodes are
 /// numbered in creation order, records are laid out in order of first use, and map keys are
@@ -91,6 +91,10 @@ public struct MMDBWriter: Sendable {
                     throw GeoIPError(.invalidSource, path: path, line: entry.line,
                                      "\(n): IPv4-mapped and IPv4-compatible networks must be written as IPv4 networks")
                 }
+                if n.prefixLength >= 16, n.address >> 112 == 0x2002 {
+                    throw GeoIPError(.invalidSource, path: path, line: entry.line,
+                                     "\(n): 2002::/16 (6to4) is an alias of IPv4 space; write the IPv4 network instead")
+                }
                 placed.append(Placed(address: n.address, length: n.prefixLength, entry: entry))
             }
         }
@@ -156,6 +160,11 @@ public struct MMDBWriter: Sendable {
             let v4Slot = nodes[v4Parent][0]
             let aliasParent = parentNode(of: mappedPrefix, length: 96)
             nodes[aliasParent][1] = v4Slot
+            // 2002::/16 -> the same: a 6to4 address 2002:AABB:CCDD::/48 embeds IPv4 a.b.c.d
+            // (RFC 3056), as MaxMind's own databases alias it.
+            let sixToFour: UInt128 = 0x2002 << 112
+            let sixToFourParent = parentNode(of: sixToFour, length: 16)
+            nodes[sixToFourParent][bit(sixToFour, 15)] = v4Slot
         }
 
         // Data section.

@@ -40,6 +40,7 @@ struct MMDBWriterTests {
         ("2001:db8:2::5", v6, 47),      // 2001:db8::/32 split around 2001:db8:1::/48
         ("2001:db9::1", nil, 32),
         ("::ffff:10.1.2.3", tenOne, 16), // v4-mapped answered as IPv4
+        ("2002:a01:203::1", tenOne, 32), // 6to4 alias: 10.1.2.3 inside 2002::/16, an IPv6 prefix
     ]
 
     func write(_ writer: MMDBWriter) throws -> (String, [UInt8]) {
@@ -79,8 +80,8 @@ struct MMDBWriterTests {
         #expect(seen["192.0.2.7/32"] == Self.bare)
         #expect(seen["2001:db8:1::/48"] == Self.london)
         #expect(seen["2001:db8:8000::/33"] == Self.v6)
-        // The ::ffff:0:0/96 alias is not reported as IPv6 space.
-        #expect(!seen.keys.contains { $0.hasPrefix("::ffff") })
+        // The ::ffff:0:0/96 and 2002::/16 aliases are not reported as IPv6 space.
+        #expect(!seen.keys.contains { $0.hasPrefix("::ffff") || $0.hasPrefix("2002:") })
     }
 
     @Test(arguments: [24, 28, 32])
@@ -121,6 +122,11 @@ struct MMDBWriterTests {
         m.insert(Self.net("::ffff:10.0.0.0/104"), record: Self.bare, line: 3)
         let error = #expect(throws: GeoIPError.self) { try m.serialize(path: "x") }
         #expect(error?.description == "x:3: ::ffff:a00:0/104: IPv4-mapped and IPv4-compatible networks must be written as IPv4 networks")
+        var six = Self.writer()
+        six.insert(Self.net("2002:a00::/24"), record: Self.bare, line: 4)
+        #expect(throws: GeoIPError(.invalidSource, path: "x", line: 4, "2002:a00::/24: 2002::/16 (6to4) is an alias of IPv4 space; write the IPv4 network instead")) {
+            try six.serialize(path: "x")
+        }
         let zero = MMDBWriter(databaseType: "T", buildEpoch: 0)
         #expect(throws: GeoIPError.self) { try zero.serialize() }
     }
