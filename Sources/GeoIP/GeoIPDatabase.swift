@@ -27,6 +27,12 @@ public final class GeoIPDatabase: @unchecked Sendable {
     let treeDepth: Int
     /// The node of ::/96 in an IPv6 tree (where IPv4 space starts), if the tree has one.
     let ipv4StartNode: UInt32?
+    /// IPv6 networks whose subtree is the IPv4 tree (MaxMind's aliases: ::ffff:0:0/96,
+    /// Teredo 2001::/32, 6to4 2002::/16 — whichever this database has). A lookup of an address
+    /// in one of them continues with the 32 bits that follow the alias prefix as an IPv4
+    /// address: 2002:0808:0808::1 is answered from 8.8.8.8's network (prefix 16 + the IPv4
+    /// prefix). `enumerateNetworks` skips these subtrees; use this list to map them.
+    public let ipv4Aliases: [GeoNetwork]
 
     public init(path: String) throws(GeoIPError) {
         self.path = path
@@ -60,6 +66,16 @@ public final class GeoIPDatabase: @unchecked Sendable {
         } else {
             ipv4StartNode = nil
         }
+
+        var aliases: [GeoNetwork] = []
+        if let start = ipv4StartNode {
+            let candidates: [(UInt128, Int)] = [(0xffff << 32, 96), (0x2001 << 112, 32), (0x2002 << 112, 16)]
+            for (address, length) in candidates
+            where GeoIPDatabase.node(mmdb, at: address, depth: length) == start {
+                aliases.append(GeoNetwork(family: .v6, address: address, prefixLength: length))
+            }
+        }
+        ipv4Aliases = aliases
 
         var description: [String: String] = [:]
         if let descriptions = raw.metadata.description.descriptions {
@@ -209,6 +225,20 @@ public final class GeoIPDatabase: @unchecked Sendable {
                 continue  // empty or invalid record
             }
         }
+    }
+
+    /// The search node at `address/depth`, or nil when the path ends (data or empty) before.
+    static func node(_ mmdb: UnsafeMutablePointer<MMDB_s>, at address: UInt128, depth: Int) -> UInt32? {
+        var n: UInt32 = 0
+        var node = MMDB_search_node_s()
+        for i in 0..<depth {
+            guard MMDB_read_node(mmdb, n, &node) == MMDB_SUCCESS else { return nil }
+            let right = (address >> (127 - i)) & 1 == 1
+            let type = right ? node.right_record_type : node.left_record_type
+            guard type == UInt8(MMDB_RECORD_TYPE_SEARCH_NODE) else { return nil }
+            n = UInt32(truncatingIfNeeded: right ? node.right_record : node.left_record)
+        }
+        return n
     }
 
     // MARK: - Opening checks

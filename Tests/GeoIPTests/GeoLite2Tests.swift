@@ -16,6 +16,7 @@ struct GeoLite2Tests {
         #expect(db.metadata.buildEpoch == 1_530_653_216)
         #expect(db.metadata.description["en"] == "GeoLite2 City database")
         #expect(db.metadata.languages.contains("en"))
+        #expect(db.ipv4Aliases.map(\.description) == ["::ffff:0:0/96", "2001::/32", "2002::/16"])
     }
 
     @Test func knownAddresses() throws {

@@ -60,6 +60,7 @@ struct MMDBWriterTests {
         #expect(db.metadata.ipVersion == 6)
         #expect(db.metadata.buildEpoch == 1_764_115_200)
         #expect(db.metadata.description == ["en": "writer test"])
+        #expect(db.ipv4Aliases.map(\.description) == ["::ffff:0:0/96", "2002::/16"])
         for (address, record, prefix) in Self.expectations {
             let got = try #require(db.lookup(address))
             #expect(got.record == record, "\(address)")
