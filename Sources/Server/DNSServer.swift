@@ -40,6 +40,10 @@ public final class DNSServer: @unchecked Sendable {
     ///   - threads: event loops (default: one per core).
     public init(catalog: Catalog, configPath: String, logger: Logger, threads: Int = System.coreCount,
                 listen: [ServerSettings.ListenAddress]? = nil, udpEngine: UDPEngine = .recvmmsg) {
+        var catalog = catalog
+        // Queries never touch the database (it is compiled into the decision tables): close it,
+        // so its pages leave our RSS and an operator replacing the file cannot fault a mapping.
+        catalog.database = nil
         self.udpEngine = udpEngine
         self.threads = max(1, threads)
         self.store = CatalogStore(catalog)
@@ -133,7 +137,8 @@ public final class DNSServer: @unchecked Sendable {
     public func reload() -> Result<Int, PolicyError> {
         do {
             let started = DispatchTime.now()
-            let catalog = try PolicyLoader.load(path: configPath)
+            var catalog = try PolicyLoader.load(path: configPath)
+            catalog.database = nil      // see init: queries use the compiled tables only
             let old = store.load().catalog.settings
             if listenOverride == nil, catalog.settings.listen != old.listen {
                 logger.warning("listen addresses changed: takes effect on restart, not on reload")
