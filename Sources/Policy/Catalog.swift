@@ -16,6 +16,11 @@ public struct Catalog: Sendable {
     public var sourcePath: String
     /// The database the tables were compiled from (kept for `geodns explain`, never used per query).
     public var database: GeoIPDatabase?
+    /// Client address -> region id (`regions.count` = no region matched), the table every
+    /// steered decision was relabelled from. Set by `PolicyLoader`.
+    public var regionTable: DecisionTable?
+    /// Compile time and table sizes (set by `PolicyLoader`).
+    public var report: CompileReport?
 
     public init(settings: ServerSettings, zones: [Zone], regions: [Region], tests: [PolicyTest],
                 sourcePath: String, database: GeoIPDatabase?) {

@@ -1,0 +1,241 @@
+import DNSWire
+import GeoIP
+
+/// Figures from one compile, for `geodns check` and the startup log.
+public struct CompileReport: Sendable, Hashable, CustomStringConvertible {
+    /// Wall time of the whole compile (database walk, tables, zones).
+    public var duration: Duration
+    /// Networks visited in the database (0 without one).
+    public var databaseNetworks: Int
+    /// Runs in the region table (before steering merges regions with the same answer).
+    public var regionRunsV4: Int
+    public var regionRunsV6: Int
+    /// Steered decisions (name x type class) and the distinct tables they share.
+    public var decisions: Int
+    public var distinctTables: Int
+    /// Runs summed over the distinct tables.
+    public var tableRunsV4: Int
+    public var tableRunsV6: Int
+
+    public var description: String {
+        let ms = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+        let rounded = (ms * 10).rounded() / 10
+        return "compiled in \(rounded) ms: \(databaseNetworks) database networks -> region table \(regionRunsV4) IPv4 + \(regionRunsV6) IPv6 runs; "
+            + "\(decisions) steered decisions share \(distinctTables) tables (\(tableRunsV4) IPv4 + \(tableRunsV6) IPv6 runs)"
+    }
+}
+
+/// Which region a database record belongs to, by the documented order: ASN, then
+/// subdivision, then country, then continent (explicit networks are handled before, as a
+/// separate override layer). Each key belongs to at most one region (the loader checks).
+struct RegionMatcher {
+    var byASN: [UInt32: RegionID] = [:]
+    var bySubdivision: [String: [String: RegionID]] = [:]   // country -> subdivision code -> region
+    var byCountry: [String: RegionID] = [:]
+    var byContinent: [String: RegionID] = [:]
+
+    init(_ regions: [Region]) {
+        for (id, r) in regions.enumerated() {
+            for a in r.asns where byASN[a] == nil { byASN[a] = id }
+            for s in r.subdivisions {
+                let parts = s.split(separator: "-", maxSplits: 1)
+                guard parts.count == 2 else { continue }
+                let country = String(parts[0]), code = String(parts[1])
+                if bySubdivision[country, default: [:]][code] == nil { bySubdivision[country, default: [:]][code] = id }
+            }
+            for c in r.countries where byCountry[c] == nil { byCountry[c] = id }
+            for c in r.continents where byContinent[c] == nil { byContinent[c] = id }
+        }
+    }
+
+    var isEmpty: Bool { byASN.isEmpty && bySubdivision.isEmpty && byCountry.isEmpty && byContinent.isEmpty }
+
+    /// The region and the rule that chose it ("asn 15169", "subdivision US-NY", ...).
+    func match(_ record: GeoRecord) -> (region: RegionID, rule: String)? {
+        if let asn = record.asn, let id = byASN[asn] { return (id, "asn AS\(asn)") }
+        if let country = record.country {
+            if let subs = bySubdivision[country] {
+                // The most specific subdivision first (GeoIP2 lists them largest first).
+                for s in record.subdivisions.reversed() {
+                    if let id = subs[s] { return (id, "subdivision \(country)-\(s)") }
+                }
+            }
+            if let id = byCountry[country] { return (id, "country \(country)") }
+        }
+        if let c = record.continent, let id = byContinent[c] { return (id, "continent \(c)") }
+        return nil
+    }
+
+    /// Fast path for the compile loop.
+    @inline(__always)
+    func regionID(_ record: GeoRecord, noMatch: Int) -> Int {
+        if !byASN.isEmpty, let asn = record.asn, let id = byASN[asn] { return id }
+        if let country = record.country {
+            if !bySubdivision.isEmpty, let subs = bySubdivision[country] {
+                for s in record.subdivisions.reversed() { if let id = subs[s] { return id } }
+            }
+            if let id = byCountry[country] { return id }
+        }
+        if let c = record.continent, let id = byContinent[c] { return id }
+        return noMatch
+    }
+}
+
+/// Merges sibling networks with equal values as they arrive in ascending order (the way a
+/// database enumerates its tree), so the base layer stays small: GeoLite2's ~3 M leaves
+/// collapse to what the region labelling can tell apart.
+struct NetworkAggregator<Address: FixedWidthInteger & UnsignedInteger & Sendable> {
+    var networks: [PrefixMap<Address>.Network] = []
+
+    mutating func add(address: Address, prefixLength: Int, value: Int) {
+        var n = PrefixMap<Address>.Network(address: address & Self.mask(prefixLength), prefixLength: prefixLength, value: value)
+        while let top = networks.last, top.value == n.value, top.prefixLength == n.prefixLength, n.prefixLength > 0 {
+            let parentMask = Self.mask(n.prefixLength - 1)
+            guard top.address & parentMask == n.address & parentMask, top.address != n.address else { break }
+            networks.removeLast()
+            n = PrefixMap<Address>.Network(address: top.address & parentMask, prefixLength: n.prefixLength - 1, value: n.value)
+        }
+        networks.append(n)
+    }
+
+    static func mask(_ p: Int) -> Address {
+        if p <= 0 { return 0 }
+        if p >= Address.bitWidth { return Address.max }
+        return ~(Address.max >> p)
+    }
+}
+
+/// Turns a validated `PolicySpec` plus a database into the immutable `Catalog`.
+enum Compiler {
+    static func compile(_ spec: PolicySpec, database: GeoIPDatabase?, sourcePath: String) -> Catalog {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let (regionTable, visited) = regionTable(spec.regions, networks: spec.regionNetworks, database: database)
+
+        var cache: [[Int]: DecisionTable] = [:]
+        var decisions = 0
+        var zones: [Zone] = []
+        for z in spec.zones {
+            var nodes = z.nodes
+            for steer in z.steers {
+                let key = steer.owner.lowercased()
+                var steering = Steering(ttl: steer.ttl, fallback: steer.fallback, decisions: [:])
+                for type in [RRType.a, .aaaa, .cname, .any] {
+                    guard let d = decision(steer, type: type, pools: spec.pools, regionCount: spec.regions.count,
+                                           regionTable: regionTable, cache: &cache) else { continue }
+                    steering.decisions[type] = d
+                    decisions += 1
+                }
+                var node = nodes[key] ?? Node()
+                node.steering = steering
+                nodes[key] = node
+            }
+            zones.append(Zone(apex: z.apex, soa: z.soa, negativeTTL: z.negativeTTL, nodes: nodes))
+        }
+        var catalog = Catalog(settings: spec.settings, zones: zones, regions: spec.regions, tests: spec.tests,
+                              sourcePath: sourcePath, database: database)
+        catalog.regionTable = regionTable
+        catalog.report = CompileReport(
+            duration: clock.now - start, databaseNetworks: visited,
+            regionRunsV4: regionTable.v4.count, regionRunsV6: regionTable.v6.count,
+            decisions: decisions, distinctTables: cache.count,
+            tableRunsV4: cache.values.reduce(0) { $0 + $1.v4.count }, tableRunsV6: cache.values.reduce(0) { $0 + $1.v6.count })
+        return catalog
+    }
+
+    /// Client address -> region id (`regions.count` = no region), from the database's
+    /// networks (base layer) and the regions' explicit networks (override layer).
+    static func regionTable(_ regions: [Region], networks: [[IPNetwork]], database: GeoIPDatabase?) -> (DecisionTable, Int) {
+        let noMatch = regions.count
+        let matcher = RegionMatcher(regions)
+        var base4 = NetworkAggregator<UInt32>()
+        var base6 = NetworkAggregator<UInt128>()
+        var visited = 0
+        if let database, !matcher.isEmpty {
+            database.enumerateNetworks { network, record in
+                visited += 1
+                let id = matcher.regionID(record, noMatch: noMatch)
+                switch network.family {
+                case .v4:
+                    let p = min(max(network.prefixLength, 0), 32)
+                    base4.add(address: UInt32(truncatingIfNeeded: network.address), prefixLength: p, value: id)
+                case .v6:
+                    let p = min(max(network.prefixLength, 0), 128)
+                    base6.add(address: network.address, prefixLength: p, value: id)
+                }
+            }
+        }
+        var over4: [PrefixMap<UInt32>.Network] = []
+        var over6: [PrefixMap<UInt128>.Network] = []
+        for (id, list) in networks.enumerated() {
+            for n in list {
+                switch n {
+                case .v4(let a, let p): over4.append(.init(address: a, prefixLength: p, value: id))
+                case .v6(let a, let p): over6.append(.init(address: a, prefixLength: p, value: id))
+                }
+            }
+        }
+        let table = DecisionTable(
+            v4: PrefixMap(base: base4.networks, overrides: over4, defaultValue: noMatch),
+            v6: PrefixMap(base: base6.networks, overrides: over6, defaultValue: noMatch))
+        return (table, visited)
+    }
+
+    /// What a pool answers for a query type class, if anything: a CNAME pool answers every
+    /// type; an address pool answers A or AAAA when it has such addresses.
+    static func poolAnswer(_ pool: PoolSpec, type: RRType, ttl: UInt32) -> SteeredAnswer? {
+        if let target = pool.cname { return .cname(pool: pool.name, target: target) }
+        switch type {
+        case .a where !pool.a.isEmpty:
+            return .records(pool: pool.name, rrset: RRSet(type: .a, ttl: ttl, rdata: pool.a.map { .a($0) }))
+        case .aaaa where !pool.aaaa.isEmpty:
+            return .records(pool: pool.name, rrset: RRSet(type: .aaaa, ttl: ttl, rdata: pool.aaaa.map { .aaaa($0) }))
+        default:
+            return nil
+        }
+    }
+
+    /// Region -> answer for one steered name and type class; the region table relabelled by
+    /// it, so runs merge wherever neighbouring regions get the same answer (gdnsd-style) and
+    /// the ECS scope is the widest correct one. Tables are shared by the shape of the mapping.
+    static func decision(_ steer: SteerSpec, type: RRType, pools: [PoolSpec], regionCount: Int,
+                         regionTable: DecisionTable, cache: inout [[Int]: DecisionTable]) -> SteeredDecision? {
+        func first(_ list: [Int]) -> SteeredAnswer? {
+            for index in list where index < pools.count {
+                if let a = poolAnswer(pools[index], type: type, ttl: steer.ttl) { return a }
+            }
+            return nil
+        }
+        let defaultAnswer = first(steer.defaultPools) ?? .noData
+        var answers: [SteeredAnswer] = []
+        var identity: [AnswerKey: Int] = [:]
+        var vector: [Int] = []
+        vector.reserveCapacity(regionCount + 1)
+        for id in 0...regionCount {
+            var answer = defaultAnswer
+            if id < regionCount, let list = steer.regionPools[id] { answer = first(list) ?? defaultAnswer }
+            // Two pools with the same data give the same answer on the wire: one label.
+            let key = AnswerKey(answer)
+            if let index = identity[key] { vector.append(index) }
+            else { identity[key] = answers.count; vector.append(answers.count); answers.append(answer) }
+        }
+        if answers.count == 1, case .noData = answers[0] { return nil }
+        if answers.count == 1 { return SteeredDecision(table: .constant(0), answers: answers) }
+        if let table = cache[vector] { return SteeredDecision(table: table, answers: answers) }
+        let table = regionTable.mapValues { v in v >= 0 && v < vector.count ? vector[v] : vector[vector.count - 1] }
+        cache[vector] = table
+        return SteeredDecision(table: table, answers: answers)
+    }
+
+    /// An answer's identity on the wire (pool names aside).
+    enum AnswerKey: Hashable {
+        case records([RData]), cname(DomainName), noData
+        init(_ a: SteeredAnswer) {
+            switch a {
+            case .records(_, let set): self = .records(set.rdata)
+            case .cname(_, let target): self = .cname(target)
+            case .noData: self = .noData
+            }
+        }
+    }
+}

@@ -1,0 +1,210 @@
+import DNSWire
+import Foundation
+import GeoIP
+import Yams
+
+/// Reads `config.yaml` into a validated, compiled `Catalog`.
+///
+/// The YAML is composed into a node tree (`Yams.compose`) and walked by hand rather than
+/// decoded with Codable, so that every diagnostic names `file:line:column` of the node at
+/// fault, and several problems are reported in one run. Nothing here traps on input: a
+/// hostile file gives a `PolicyError`.
+public enum PolicyLoader {
+    /// Reads the file, opens `server.geoip` (relative to the file's folder) and compiles.
+    public static func load(path: String) throws(PolicyError) -> Catalog {
+        let text: String
+        do {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            guard let s = String(data: data, encoding: .utf8) else {
+                throw PolicyError(file: path, "the file is not valid UTF-8")
+            }
+            text = s
+        } catch let e as PolicyError {
+            throw e
+        } catch {
+            throw PolicyError(file: path, "cannot read the policy file: \(error.localizedDescription)")
+        }
+        return try load(yaml: text, path: path, database: nil, openDatabase: true)
+    }
+
+    /// Compiles YAML text (for tests and `geodns check` on stdin). `path` names the file in
+    /// messages and anchors relative paths; `database` is used as is (`server.geoip` is not opened).
+    public static func load(yaml: String, path: String, database: GeoIPDatabase?) throws(PolicyError) -> Catalog {
+        try load(yaml: yaml, path: path, database: database, openDatabase: false)
+    }
+
+    /// Most YAML nodes a policy may expand to (aliases are shared in the tree, so a small file
+    /// can stand for a huge one: the "billion laughs").
+    static let nodeLimit = 5_000_000
+
+    static func load(yaml: String, path: String, database given: GeoIPDatabase?, openDatabase: Bool) throws(PolicyError) -> Catalog {
+        let reader = YAMLReader(file: path)
+        let root: YNode
+        do {
+            guard let node = try Yams.compose(yaml: yaml) else {
+                throw PolicyError(file: path, "the policy is empty (expected server:, regions:, pools:, zones:)")
+            }
+            root = node
+        } catch let e as PolicyError {
+            throw e
+        } catch {
+            throw PolicyError([yamlDiagnostic(error, file: path, text: yaml)])
+        }
+        guard countNodes(root, limit: nodeLimit) else {
+            throw PolicyError(file: path, "the policy expands to more than \(nodeLimit) YAML nodes (aliases?)")
+        }
+
+        var spec = PolicySpec()
+        guard let top = reader.fields(root, "the policy", known: ["server", "regions", "pools", "zones", "tests"]) else {
+            throw PolicyError(reader.diagnostics)
+        }
+        parseServer(top["server"], reader: reader, configPath: path, into: &spec)
+        if let node = top["regions"] { parseRegions(node, reader: reader, into: &spec) }
+        if let node = top["pools"] { parsePools(node, reader: reader, into: &spec) }
+        if let node = top["zones"] {
+            parseZones(node, reader: reader, into: &spec)
+        } else {
+            reader.error(root.mark, "the policy has no zones: (at least one zone with soa: and ns: is needed)")
+        }
+        if let node = top["tests"] { parseTests(node, reader: reader, into: &spec) }
+
+        var database = given
+        if openDatabase, let dbPath = spec.settings.databasePath, !reader.hasErrors {
+            do {
+                database = try GeoIPDatabase(path: dbPath)
+            } catch {
+                reader.error(spec.geoipMark, "cannot open the GeoIP database: \(error)")
+            }
+        }
+        guard !reader.hasErrors else {
+            throw PolicyError(reader.diagnostics.sorted { ($0.line, $0.column) < ($1.line, $1.column) })
+        }
+        return Compiler.compile(spec, database: database, sourcePath: path)
+    }
+
+    // MARK: YAML errors
+
+    static func yamlDiagnostic(_ error: Error, file: String, text: String) -> Diagnostic {
+        func d(_ mark: SourcePosition, _ message: String) -> Diagnostic {
+            Diagnostic(file: file, line: mark.line, column: mark.column, message: message)
+        }
+        guard let y = error as? YamlError else {
+            return Diagnostic(file: file, line: 1, column: 1, message: "YAML error: \(error)")
+        }
+        switch y {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+             .composer(let context, let problem, let mark, _):
+            var message = "YAML syntax error: \(problem)"
+            if let c = context { message += " (\(c.text) at \(c.mark.line):\(c.mark.column))" }
+            return d(SourcePosition(mark), message)
+        case .reader(let problem, let offset, _, _):
+            let (line, column) = position(ofUTF8Offset: offset ?? 0, in: text)
+            return Diagnostic(file: file, line: line, column: column, message: "cannot read the YAML: \(problem)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            // Yams reports the first occurrence; point at the second one, which is the one to remove.
+            let key = duplicates.first ?? "?"
+            let first = SourcePosition(context.mark)
+            let second = nextOccurrence(ofKey: key, after: first, in: text) ?? first
+            var message = "duplicate key '\(key)'"
+            if second.line != first.line || second.column != first.column {
+                message += " (first defined at \(first.line):\(first.column))"
+            }
+            if duplicates.count > 1 { message += "; also duplicated: " + duplicates.dropFirst().map { "'\($0)'" }.joined(separator: ", ") }
+            return d(second, message)
+        default:
+            return Diagnostic(file: file, line: 1, column: 1, message: "YAML error: \(y)")
+        }
+    }
+
+    static func position(ofUTF8Offset offset: Int, in text: String) -> (Int, Int) {
+        var line = 1, column = 1, seen = 0
+        for scalar in text.unicodeScalars {
+            if seen >= offset { break }
+            seen += scalar.utf8.count
+            if scalar == "\n" { line += 1; column = 1 } else { column += 1 }
+        }
+        return (line, column)
+    }
+
+    /// Where `key` appears again as a mapping key after `mark` (same column in block style, or
+    /// anywhere on a later position in flow style). Best effort: nil when not found.
+    static func nextOccurrence(ofKey key: String, after mark: SourcePosition, in text: String) -> SourcePosition? {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard mark.line >= 1, mark.line <= lines.count else { return nil }
+        let candidates = [key, "\"\(key)\"", "'\(key)'"]
+        for index in (mark.line - 1)..<lines.count {
+            let scalars = Array(lines[index].unicodeScalars)
+            let startColumn = index == mark.line - 1 ? mark.column : 0   // 0-based: skip the first key
+            var c = startColumn
+            while c < scalars.count {
+                for k in candidates {
+                    let ks = Array(k.unicodeScalars)
+                    guard c + ks.count <= scalars.count, Array(scalars[c..<(c + ks.count)]) == ks else { continue }
+                    // Must start a token and be followed by optional spaces and ':'.
+                    if c > 0, !" \t{,-".unicodeScalars.contains(scalars[c - 1]) { continue }
+                    var e = c + ks.count
+                    while e < scalars.count, scalars[e] == " " || scalars[e] == "\t" { e += 1 }
+                    if e < scalars.count, scalars[e] == ":" { return SourcePosition(line: index + 1, column: c + 1) }
+                }
+                c += 1
+            }
+        }
+        return nil
+    }
+
+    /// False when the tree (aliases expanded) has more than `limit` nodes.
+    static func countNodes(_ root: YNode, limit: Int) -> Bool {
+        var stack = [root]
+        var count = 0
+        while let node = stack.popLast() {
+            count += 1
+            if count > limit { return false }
+            switch node {
+            case .mapping(let m):
+                for pair in m { stack.append(pair.key); stack.append(pair.value) }
+            case .sequence(let s):
+                stack.append(contentsOf: s)
+            case .scalar, .alias:
+                break
+            }
+        }
+        return true
+    }
+}
+
+/// What the YAML says, validated, before compiling against the database.
+struct PolicySpec {
+    var settings = ServerSettings()
+    var geoipMark = SourcePosition(line: 1, column: 1)
+    var regions: [Region] = []
+    var regionNetworks: [[IPNetwork]] = []
+    var regionIndex: [String: RegionID] = [:]
+    var pools: [PoolSpec] = []
+    var poolIndex: [String: Int] = [:]
+    var zones: [ZoneSpec] = []
+    var tests: [PolicyTest] = []
+}
+
+struct PoolSpec {
+    var name: String
+    var a: [IPv4Address] = []
+    var aaaa: [IPv6Address] = []
+    var cname: DomainName? = nil
+}
+
+struct SteerSpec {
+    var owner: DomainName
+    var ttl: UInt32
+    var fallback: Fallback
+    /// Per region id: ordered pool indices; nil = not listed (the default applies).
+    var regionPools: [RegionID: [Int]]
+    var defaultPools: [Int]
+}
+
+struct ZoneSpec {
+    var apex: DomainName
+    var soa: ResourceRecord
+    var negativeTTL: UInt32
+    var nodes: [DomainName: Node]
+    var steers: [SteerSpec]
+}
