@@ -60,6 +60,30 @@ public enum Authority {
         }
     }
 
+    /// `respond` for a worker that keeps its buffers: parses into `scratch` and encodes into
+    /// `output`, reusing their storage across calls (`Query.parse(_:into:)`,
+    /// `Message.encode(into:maxSize:)`), so a steady stream of queries allocates less.
+    /// Returns false when the packet gets no reply; otherwise the reply is in `output`.
+    public static func respond(to bytes: [UInt8], source: ClientAddress, transport: Transport, catalog: Catalog,
+                               scratch: inout Query, output: inout [UInt8]) -> Bool {
+        let settings = catalog.settings
+        switch Query.parse(bytes, into: &scratch) {
+        case .success:
+            let client = clientAddress(for: scratch, source: source, settings: settings.ecs)
+            let message = answer(scratch, client: client, catalog: catalog)
+            message.encode(into: &output, maxSize: sizeLimit(for: scratch, transport: transport, settings: settings))
+            return true
+        case .failure(let error):
+            switch Query.disposition(for: error, bytes: bytes, payloadSize: settings.udpPayloadSize) {
+            case .reply(let reply) where !reply.isEmpty:
+                output = reply
+                return true
+            default:
+                return false
+            }
+        }
+    }
+
     /// The reply message for a parsed query and an already chosen client (see `clientAddress`).
     public static func answer(_ query: Query, client: ClientAddress, catalog: Catalog) -> Message {
         var trace: Trace? = nil

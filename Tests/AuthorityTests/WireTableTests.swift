@@ -276,3 +276,36 @@ import Testing
         }
     }
 }
+
+/// The buffer-reusing `respond` gives byte-identical replies to the plain one.
+@Suite struct BufferReuseTests {
+    @Test func matchesThePlainPath() throws {
+        let catalog = Fixture.catalog()
+        var packets: [[UInt8]] = []
+        for (qname, type) in [("www.example.com.", RRType.a), ("WWW.example.com.", .aaaa), ("cdn.example.com.", .a),
+                              ("nx.example.com.", .a), ("example.org.", .a), ("big.example.com.", .a),
+                              ("example.com.", .ns), ("foo.wild.example.com.", .txt)] {
+            for subnet in [nil, ClientSubnet.v4("81.2.69.0", 24), .v6("2001:4860::", 48)] {
+                var h = Header(id: 99, recursionDesired: true)
+                h.questionCount = 1
+                var m = Message(header: h, questions: [Question(name: try DomainName(qname), type: type)])
+                if let subnet { m.edns = EDNS(udpPayloadSize: 1232, clientSubnet: subnet) }
+                packets.append(m.encode())
+            }
+        }
+        packets.append([1, 2, 3])                                           // drop
+        packets.append([0, 1, 0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0])              // QR=1: drop
+        packets.append([0, 1, 0x28, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1])  // UPDATE: NOTIMP
+        var scratch = Query()
+        var output: [UInt8] = []
+        for transport in [Transport.udp, .tcp] {
+            for p in packets {
+                let plain = Authority.respond(to: p, source: .v4(0x0808_0808), transport: transport, catalog: catalog)
+                let sent = Authority.respond(to: p, source: .v4(0x0808_0808), transport: transport, catalog: catalog,
+                                             scratch: &scratch, output: &output)
+                #expect(sent == (plain != nil))
+                if let plain { #expect(output == plain) }
+            }
+        }
+    }
+}
