@@ -1,10 +1,13 @@
 // bench-wire: nanoseconds and heap allocations per decode of a typical ECS query and per
 // encode of a two-address A answer with ECS. Run release-built: `make bench-wire`.
 //
-// Allocation counting: this executable defines malloc, calloc, realloc, aligned_alloc and
-// posix_memalign itself. The dynamic linker binds every library's calls (the Swift runtime's
-// included) to these definitions, which count the call and forward to glibc's __libc_*
-// entry points. No LD_PRELOAD; counts are exact calls, not bytes.
+// Allocation counting: this executable carries counting versions of malloc, calloc, realloc,
+// aligned_alloc and posix_memalign (bench_wire_malloc, ...) that forward to glibc's __libc_*
+// entry points. `make bench-wire` links them in as the process's malloc & co.
+// (`--defsym=malloc=bench_wire_malloc --export-dynamic-symbol=malloc`, ...), so the dynamic
+// linker binds every library's calls, the Swift runtime's included, to them. No LD_PRELOAD;
+// counts are exact calls, not bytes. Built without those flags the counter stays at 0 and the
+// program says so.
 import DNSWire
 #if canImport(Glibc)
 import Glibc
@@ -17,23 +20,23 @@ nonisolated(unsafe) var allocationCount: Int = 0
 @_silgen_name("__libc_realloc") func libcRealloc(_ p: UnsafeMutableRawPointer?, _ size: Int) -> UnsafeMutableRawPointer?
 @_silgen_name("__libc_memalign") func libcMemalign(_ alignment: Int, _ size: Int) -> UnsafeMutableRawPointer?
 
-@_cdecl("malloc") public func countingMalloc(_ size: Int) -> UnsafeMutableRawPointer? {
+@_cdecl("bench_wire_malloc") public func countingMalloc(_ size: Int) -> UnsafeMutableRawPointer? {
     allocationCount &+= 1
     return libcMalloc(size)
 }
-@_cdecl("calloc") public func countingCalloc(_ n: Int, _ size: Int) -> UnsafeMutableRawPointer? {
+@_cdecl("bench_wire_calloc") public func countingCalloc(_ n: Int, _ size: Int) -> UnsafeMutableRawPointer? {
     allocationCount &+= 1
     return libcCalloc(n, size)
 }
-@_cdecl("realloc") public func countingRealloc(_ p: UnsafeMutableRawPointer?, _ size: Int) -> UnsafeMutableRawPointer? {
+@_cdecl("bench_wire_realloc") public func countingRealloc(_ p: UnsafeMutableRawPointer?, _ size: Int) -> UnsafeMutableRawPointer? {
     allocationCount &+= 1
     return libcRealloc(p, size)
 }
-@_cdecl("aligned_alloc") public func countingAlignedAlloc(_ alignment: Int, _ size: Int) -> UnsafeMutableRawPointer? {
+@_cdecl("bench_wire_aligned_alloc") public func countingAlignedAlloc(_ alignment: Int, _ size: Int) -> UnsafeMutableRawPointer? {
     allocationCount &+= 1
     return libcMemalign(alignment, size)
 }
-@_cdecl("posix_memalign") public func countingPosixMemalign(_ out: UnsafeMutablePointer<UnsafeMutableRawPointer?>, _ alignment: Int, _ size: Int) -> Int32 {
+@_cdecl("bench_wire_posix_memalign") public func countingPosixMemalign(_ out: UnsafeMutablePointer<UnsafeMutableRawPointer?>, _ alignment: Int, _ size: Int) -> Int32 {
     allocationCount &+= 1
     guard let p = libcMemalign(alignment, size) else { return ENOMEM }
     out.pointee = p
@@ -95,7 +98,16 @@ let answerSet = [ResourceRecord(name: owner, ttl: 60, rdata: .a(IPv4Address(rawV
                  ResourceRecord(name: owner, ttl: 60, rdata: .a(IPv4Address(rawValue: 0xC633_640B)))]
 
 print("bench-wire: query \(queryBytes.count) bytes (ECS /24), reply with 2 A + ECS scope 24")
-print("allocation count: malloc/calloc/realloc/aligned_alloc/posix_memalign interposed in this executable")
+do {
+    // Is the counter wired in? One fresh array must count at least one allocation.
+    let before = allocationCount
+    let probe = [UInt8](repeating: 1, count: Int(getpid() & 0xFF) + 64)
+    if allocationCount == before || probe.isEmpty {
+        print("allocation counting INACTIVE: build with `make bench-wire` (links the counting malloc)")
+    } else {
+        print("allocation count: malloc/calloc/realloc/aligned_alloc/posix_memalign interposed in this executable")
+    }
+}
 
 var query = Query()
 var out: [UInt8] = []
