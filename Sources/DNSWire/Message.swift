@@ -230,9 +230,12 @@ extension Message {
         let capacity = min(uncompressed, limit + optLength + questionBytes + 12)
         // Make `out` exactly `capacity` long, touching as little as possible: a reused buffer
         // usually held a reply of about this size already (its old bytes get overwritten).
-        if out.count < capacity {
-            out.append(contentsOf: repeatElement(0, count: capacity - out.count))
-        } else if out.count > capacity {
+        while out.count < capacity {
+            // memcpy from a zero page: far cheaper than appending a repeated element.
+            let n = min(capacity - out.count, Message.zeroPageSize)
+            out.append(contentsOf: UnsafeBufferPointer(start: Message.zeroPage, count: n))
+        }
+        if out.count > capacity {
             out.removeLast(out.count - capacity)
         }
         let written = out.withUnsafeMutableBufferPointer { buffer in
@@ -243,6 +246,13 @@ extension Message {
         }
         if written < out.count { out.removeLast(out.count - written) }
     }
+
+    static let zeroPageSize = 16384
+    nonisolated(unsafe) static let zeroPage: UnsafePointer<UInt8> = {
+        let p = UnsafeMutablePointer<UInt8>.allocate(capacity: zeroPageSize)
+        p.initialize(repeating: 0, count: zeroPageSize)
+        return UnsafePointer(p)
+    }()
 
     private static func encodeSections<Questions: Collection<Question>>(
         _ w: inout WireWriter, header: Header, questions: Questions, answers: [ResourceRecord],

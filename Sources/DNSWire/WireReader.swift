@@ -84,7 +84,8 @@ struct WireReader {
                 guard wireLength <= 255 else { throw .nameTooLong(at: pos) }
                 guard bound - pos - 1 >= n else { throw .truncated(at: pos) }
                 out.append(len)
-                out.append(contentsOf: bytes[(pos + 1)..<(pos + 1 + n)])
+                let from = pos + 1
+                bytes.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[from..<(from + n)])) }
                 pos += 1 + n
             case 0xC0:
                 guard bound - pos >= 2 else { throw .truncated(at: pos) }
