@@ -22,6 +22,9 @@ public struct Explanation: Sendable, CustomStringConvertible {
         public var alternatives: [String]
         /// What happens for a type the name has no data for.
         public var fallback: Fallback
+        /// The pools tried in order (the region's list, then the default's), up to the one that
+        /// answered; empty when the catalog does not carry the rule (`Steering.regionPools`).
+        public var poolsTried: [String]
     }
 
     public var name: DomainName
@@ -80,6 +83,10 @@ public struct Explanation: Sendable, CustomStringConvertible {
         for step in steered {
             let pool = step.pool.map { "pool \($0)" } ?? "no pool with \(step.type) data (fallback \(step.fallback.rawValue))"
             add("steered:", "\(step.owner) \(step.type) -> \(pool): \(step.data.joined(separator: ", "))")
+            if !step.poolsTried.isEmpty {
+                let tried = step.poolsTried.map { $0 == step.pool ? "\($0) (answered)" : "\($0) (no \(step.type) data)" }
+                add("", "pools tried: " + tried.joined(separator: " -> "))
+            }
             add("", "this answer covers \(step.block) (table scope /\(step.scope))")
             if step.alternatives.count > 1 {
                 add("", "answers of this rule: " + step.alternatives.joined(separator: "; "))
@@ -146,6 +153,8 @@ extension Authority {
             out.clientReason = "\(client) — the packet source (no ECS in the query)"
         }
         out.region = catalog.classify(client)
+        // The region the compiled tables use (the same as classify's unless hand-built).
+        let regionID = out.region.map { $0.compiledRegion ?? $0.region }
 
         var trace: Trace? = Trace()
         let reply = answer(query, client: client, catalog: catalog, trace: &trace)
@@ -163,7 +172,8 @@ extension Authority {
             }
             return Explanation.SteeredStep(owner: step.owner, type: step.type, pool: pool, data: data, scope: step.scope,
                                            block: IPNetwork.block(around: client, prefixLength: Int(step.scope)),
-                                           alternatives: seen, fallback: step.steering.fallback)
+                                           alternatives: seen, fallback: step.steering.fallback,
+                                           poolsTried: poolsTried(step.steering, region: regionID, answered: pool))
         }
         out.rcode = reply.rcode
         out.authoritative = reply.header.authoritative
@@ -174,6 +184,18 @@ extension Authority {
         out.scopeReason = scopeReason(reply: reply, steered: out.steered, client: client, used: used,
                                       sentECS: query.edns?.clientSubnet != nil, ecsEnabled: settings.ecs.enabled)
         return out
+    }
+
+    /// The region's pool list, then the default's, up to the pool that answered (the compiler's
+    /// order: the first pool with data for the type answers).
+    static func poolsTried(_ steering: Steering, region: RegionID?, answered: String?) -> [String] {
+        var order = region.flatMap { steering.regionPools[$0] } ?? []
+        if let answered, order.contains(answered) {
+            return Array(order.prefix { $0 != answered }) + [answered]
+        }
+        order += steering.defaultPools
+        if let answered, let i = order.firstIndex(of: answered) { return Array(order[...i]) }
+        return order
     }
 
     static func describe(_ answer: SteeredAnswer) -> (pool: String?, data: [String]) {

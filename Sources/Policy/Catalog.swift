@@ -67,6 +67,12 @@ public struct ServerSettings: Sendable, Equatable {
     public var tcpIdleTimeoutSeconds: Double = 10
     public var tcpMaxConnections: Int = 1024
     public var tcpMaxQueriesPerConnection: Int = 1000
+    /// Abuse limits (ServerSettings+Limits.swift): a TCP message once started must arrive whole
+    /// within this many seconds; error replies a second per client prefix over UDP (0: no limit);
+    /// response rate limiting.
+    public var tcpReadTimeoutSeconds: Double = 2
+    public var errorRepliesPerSecond: Int = 100
+    public var rrl = RRL()
     public init() {}
 }
 
@@ -133,6 +139,11 @@ public struct Steering: Sendable {
     /// The decision for each query type class. Keys: `.a`, `.aaaa`, `.cname`, and `.any` meaning
     /// "every other type" (only a CNAME pool answers those). A missing key means no region has data.
     public var decisions: [RRType: SteeredDecision]
+    /// The rule as written, for `geodns explain` only (never read per query): for each region id
+    /// with its own list, the pools tried in order; regions without one use `defaultPools`.
+    /// Empty when unknown (hand-built catalogs); `explain` then shows the pool that answered.
+    public var regionPools: [RegionID: [String]] = [:]
+    public var defaultPools: [String] = []
     public init(ttl: UInt32, fallback: Fallback, decisions: [RRType: SteeredDecision]) {
         self.ttl = ttl; self.fallback = fallback; self.decisions = decisions
     }

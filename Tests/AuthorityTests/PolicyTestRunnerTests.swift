@@ -55,3 +55,21 @@ import Testing
         #expect(Authority.normalized("\"v=spf1 -all\"") == "v=spf1 -all")
     }
 }
+
+@Suite struct ExplainPoolsTests {
+    func steering(_ regionPools: [Int: [String]], _ defaults: [String]) -> Steering {
+        var s = Steering(ttl: 60, fallback: .soa, decisions: [:])
+        s.regionPools = regionPools
+        s.defaultPools = defaults
+        return s
+    }
+
+    @Test func listsThePoolsTriedUpToTheOneThatAnswered() {
+        let s = steering([0: ["eu-web", "global-web"], 3: ["office-web", "global-web"]], ["global-web"])
+        #expect(Authority.poolsTried(s, region: 0, answered: "eu-web") == ["eu-web"])
+        #expect(Authority.poolsTried(s, region: 3, answered: "global-web") == ["office-web", "global-web"])
+        #expect(Authority.poolsTried(s, region: 1, answered: "global-web") == ["global-web"])
+        #expect(Authority.poolsTried(s, region: 0, answered: nil) == ["eu-web", "global-web", "global-web"])
+        #expect(Authority.poolsTried(steering([:], []), region: 0, answered: "x") == [])
+    }
+}
