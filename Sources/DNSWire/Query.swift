@@ -252,17 +252,19 @@ extension Query {
     /// Encodes the authoritative reply to this query straight into `out` (cleared first, capacity
     /// kept), without building a `Message`: header from the query (id, opcode, RD, CD; QR and AA
     /// set), the question as the client wrote it, the given sections, and an OPT iff the query
-    /// had one (our `payloadSize`, Client Subnet echoed with `scopePrefix`). Truncates like
+    /// had one (our `payloadSize`, Client Subnet echoed with `scopePrefix` unless
+    /// `echoClientSubnet` is false, e.g. when ECS is switched off). Truncates like
     /// `Message.encode`. With a reused buffer and prebuilt record arrays this allocates nothing:
     /// the server's hot path.
     public func encodeReply(rcode: RCode = .noError, answers: [ResourceRecord], authorities: [ResourceRecord] = [],
                             additionals: [ResourceRecord] = [], scopePrefix: UInt8 = 0, payloadSize: UInt16 = 1232,
-                            authoritative: Bool = true, maxSize: Int, into out: inout [UInt8]) {
+                            authoritative: Bool = true, maxSize: Int, into out: inout [UInt8],
+                            echoClientSubnet: Bool = true) {
         let h = Header(id: header.id, isResponse: true, opcode: header.opcode, authoritative: authoritative,
                        recursionDesired: header.recursionDesired, checkingDisabled: header.checkingDisabled, rcode: rcode)
         var e: EDNS? = nil
         if let qe = edns {
-            var cs = qe.clientSubnet
+            var cs = echoClientSubnet ? qe.clientSubnet : nil
             cs?.scopePrefix = scopePrefix
             e = EDNS(udpPayloadSize: payloadSize, extendedRCode: UInt8(truncatingIfNeeded: rcode.rawValue >> 4),
                      version: 0, dnssecOK: qe.dnssecOK, options: [], clientSubnet: cs)

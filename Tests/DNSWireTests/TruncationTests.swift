@@ -238,3 +238,46 @@ import Testing
         #expect(back.answers.isEmpty)
     }
 }
+
+@Suite struct EncodeReplyTests {
+    @Test func fastPathMatchesTheGeneralPath() throws {
+        let ecs = ClientSubnet(family: 2, sourcePrefix: 48, address: [0x20, 0x01, 0x0d, 0xb8, 0, 1])
+        let bytes = Message(header: Header(id: 77, recursionDesired: true, checkingDisabled: true),
+                            questions: [Question(name: try DomainName("WwW.example.com"), type: .a)],
+                            edns: EDNS(udpPayloadSize: 4096, dnssecOK: true, clientSubnet: ecs)).encode()
+        var q = Query()
+        guard case .success = Query.parse(bytes, into: &q) else { Issue.record("no parse"); return }
+        let answers = TruncationTests.aRecords(2)
+        var fast: [UInt8] = []
+        q.encodeReply(answers: answers, scopePrefix: 32, maxSize: q.udpResponseLimit(), into: &fast)
+        var general = Message(replyingTo: q)
+        general.answers = answers
+        general.edns?.clientSubnet?.scopePrefix = 32
+        #expect(fast == general.encode(maxSize: q.udpResponseLimit()))
+        let m = try Message(decoding: fast)
+        #expect(m.header.checkingDisabled && m.header.recursionDesired && m.header.authoritative)
+        #expect(m.edns?.dnssecOK == true)
+        #expect(m.edns?.clientSubnet?.scopePrefix == 32)
+        // ECS switched off: no option in the reply, OPT still there.
+        q.encodeReply(answers: answers, maxSize: 1232, into: &fast, echoClientSubnet: false)
+        let off = try Message(decoding: fast)
+        #expect(off.edns != nil && off.edns?.clientSubnet == nil)
+    }
+
+    @Test func reusedQueryDoesNotLeakOldState() throws {
+        let withECS = Message(header: Header(id: 1), questions: [Question(name: try DomainName("a.example"), type: .a)],
+                              edns: EDNS(clientSubnet: ClientSubnet(family: 1, sourcePrefix: 24, address: [1, 2, 3]))).encode()
+        let plain = Message(header: Header(id: 2), questions: [Question(name: try DomainName("longer.name.example"), type: .aaaa)]).encode()
+        var q = Query()
+        _ = Query.parse(withECS, into: &q)
+        let kept = q                      // a copy shares storage: the next parse must not change it
+        _ = Query.parse(plain, into: &q)
+        #expect(q.edns == nil)
+        #expect(q.question.name.description == "longer.name.example.")
+        #expect(kept.question.name.description == "a.example.")
+        #expect(kept.edns?.clientSubnet?.address == [1, 2, 3])
+        _ = Query.parse(withECS, into: &q)
+        guard case .query(let fresh) = Query.parse(withECS) else { Issue.record("no parse"); return }
+        #expect(q == fresh)
+    }
+}
