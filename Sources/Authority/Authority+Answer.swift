@@ -179,10 +179,10 @@ extension Authority {
             switch data(at: node, owner: name, apexSOA: apexSOA, type: type, client: client, trace: &trace) {
             case .rrset(let rrset, let s):
                 scope = max(scope, s)
+                // Minimal responses, as gdnsd sends them: no additional-section A/AAAA for NS, MX or
+                // SRV answers (RFC 1035 §3.3.9 allows it, resolvers do not need it); glue only in
+                // referrals, where it is needed.
                 appendRRSet(rrset, owner: name, to: &reply.answers)
-                if type == .ns || type == .mx || type == .srv {
-                    appendGlue(for: rrset, catalog: catalog, reply: &reply)
-                }
                 return scope
             case .cname(let target, let ttl, let s):
                 scope = max(scope, s)
@@ -226,6 +226,7 @@ extension Authority {
         case .referral(let cut, let ns):
             reply.header.authoritative = false
             appendRRSet(ns, owner: cut, to: &reply.authorities)
+            appendGlue(for: ns, catalog: catalog, reply: &reply)
             return 0
         case .node(let n), .wildcard(let n, _):
             node = n
@@ -254,9 +255,9 @@ extension Authority {
         }
     }
 
-    /// Static A/AAAA of in-zone NS/MX/SRV targets in the additional section (RFC 1035 §3.3.9,
-    /// RFC 2782). Additional data is dropped first when the reply does not fit, without TC
-    /// (`Message.encode`). Steered targets are left out: their addresses would need a scope.
+    /// Glue for a referral: static A/AAAA of the in-zone NS targets in the additional section
+    /// (RFC 1034 §4.3.2 3b). Additional data is dropped first when the reply does not fit, without
+    /// TC (`Message.encode`). Steered targets are left out: their addresses would need a scope.
     static func appendGlue(for rrset: RRSet, catalog: Catalog, reply: inout Message) {
         for rdata in rrset.rdata {
             let target: DomainName

@@ -19,6 +19,8 @@ public enum Transport: Sendable, Hashable {
 /// - **ANY.** RFC 8482 §4.2: one synthesized `HINFO "RFC8482" ""` at the name when it holds any
 ///   data (static or steered), TTL 3600, scope 0 — what gdnsd sends, over UDP and TCP alike; an
 ///   empty non-terminal gets NODATA, a missing name NXDOMAIN, a name below a cut a referral.
+/// - **Minimal responses.** Answers carry no additional-section data (gdnsd does the same);
+///   referrals carry the NS RRset in authority and in-zone glue in additional.
 /// - **ECS.** With ECS enabled, a valid option with SOURCE PREFIX-LENGTH > 0 makes its address,
 ///   cut to min(source, max_source_v4/v6), the client; otherwise the packet's source is.
 ///   Every reply to a query with ECS echoes FAMILY, SOURCE PREFIX-LENGTH and ADDRESS as sent,

@@ -131,7 +131,7 @@ import Testing
         #expect(ns.header.authoritative)
         #expect(Set(ns.answerData) == ["ns1.example.com.", "ns2.example.com."])
         #expect(ns.answers.allSatisfy { $0.ttl == 86400 })
-        #expect(Set(ns.additionals.map { $0.rdata.presentationText }) == ["192.0.2.53", "192.0.2.54"])   // glue
+        #expect(ns.additionals.isEmpty)            // minimal responses, as gdnsd
         let soa = try #require(try ex.ask("example.com.", .soa))
         #expect(soa.answerData == ["ns1.example.com. hostmaster.example.com. 2026112601 7200 3600 1209600 300"])
         #expect(soa.answers.first?.ttl == 3600)    // as configured: no clamp to the minimum (unlike gdnsd)
@@ -142,7 +142,7 @@ import Testing
         #expect(try ex.ask("ns2.example.com.", .a)?.answerData == ["192.0.2.54"])
         let mx = try #require(try ex.ask("mail.example.com.", .mx))
         #expect(mx.answerData == ["10 mx.example.com."])
-        #expect(mx.additionals.map { $0.rdata.presentationText } == ["192.0.2.25"])
+        #expect(mx.additionals.isEmpty)
         #expect(try ex.ask("mx.example.com.", .a)?.answerData == ["192.0.2.25"])
         #expect(try ex.ask("txt.example.com.", .txt)?.answerData == ["\"v=spf1 -all\""])
         let srv = try #require(try ex.ask("_sip._udp.example.com.", .srv))
