@@ -48,7 +48,8 @@ public struct Explanation: Sendable, CustomStringConvertible {
     /// The answer section, then authority, as `dig` prints records.
     public var answers: [String]
     public var authorities: [String]
-    /// The TTL of the first answer record (the steered TTL for steered names).
+    /// The TTL of the first answer record (the steered TTL for steered names); for NXDOMAIN and
+    /// NODATA the SOA's in authority, the negative-caching TTL (RFC 2308 §5).
     public var ttl: UInt32?
     /// The SCOPE PREFIX-LENGTH a query with this subnet gets back (nil without ECS).
     public var scope: UInt8?
@@ -95,7 +96,7 @@ public struct Explanation: Sendable, CustomStringConvertible {
         add("answer:", "\(rcode)" + (authoritative ? ", AA" : ""))
         for line in answers { add("", line) }
         for line in authorities { add("", "authority: " + line) }
-        if let ttl { add("ttl:", "\(ttl)") }
+        if let ttl { add("ttl:", answers.isEmpty ? "\(ttl) (negative caching: the SOA's TTL, RFC 2308)" : "\(ttl)") }
         add("scope:", (scope.map { "/\($0)" } ?? "none") + " — " + scopeReason)
         for note in notes { add("note:", note) }
         return lines.joined(separator: "\n")
@@ -179,7 +180,7 @@ extension Authority {
         out.authoritative = reply.header.authoritative
         out.answers = reply.answers.map(presentation)
         out.authorities = reply.authorities.map(presentation)
-        out.ttl = reply.answers.first?.ttl
+        out.ttl = reply.answers.first?.ttl ?? reply.authorities.first { $0.type == .soa }?.ttl
         out.scope = reply.edns?.clientSubnet?.scopePrefix
         out.scopeReason = scopeReason(reply: reply, steered: out.steered, client: client, used: used,
                                       sentECS: query.edns?.clientSubnet != nil, ecsEnabled: settings.ecs.enabled)
