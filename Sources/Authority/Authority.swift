@@ -19,6 +19,11 @@ public enum Transport: Sendable, Hashable {
 /// - **ANY.** RFC 8482 §4.2: one synthesized `HINFO "RFC8482" ""` at the name when it holds any
 ///   data (static or steered), TTL 3600, scope 0 — what gdnsd sends, over UDP and TCP alike; an
 ///   empty non-terminal gets NODATA, a missing name NXDOMAIN, a name below a cut a referral.
+/// - **CNAME.** A CNAME (static or steered) answers every type but CNAME with itself plus the
+///   target's records while the target stays in our zones, at most `maxCNAMEChain` hops; the
+///   RCODE is the last name's (RFC 6604: a dangling in-zone target gives NXDOMAIN). A steered
+///   name whose pools have no data for the type answers per its `fallback` (NODATA + SOA, or
+///   NOTIMP without AA).
 /// - **Minimal responses.** Answers carry no additional-section data (gdnsd does the same);
 ///   referrals carry the NS RRset in authority and in-zone glue in additional.
 /// - **ECS.** With ECS enabled, a valid option with SOURCE PREFIX-LENGTH > 0 makes its address,
@@ -29,10 +34,10 @@ public enum Transport: Sendable, Hashable {
 ///       every address gets this answer — clamped to the longest source prefix we honour, since
 ///       every ECS client inside that prefix gets the same answer from us (we truncate to it);
 ///       when a CNAME chain crosses several steered names, the longest of their scopes;
-///     * static names, NXDOMAIN, REFUSED, NOTIMP and out-of-policy replies: 0;
-///     * NODATA: 0, unless the NODATA itself depends on the client (a steered name whose regions
-///       differ in having data for the type), where it carries the table's scope — a scope-0
-///       NODATA would be cached for clients that do get data;
+///     * static names, NXDOMAIN, REFUSED, AXFR/IXFR/class NOTIMP and referrals: 0;
+///     * NODATA and a steered name's `fallback: notimp`: 0, unless the outcome itself depends on
+///       the client (a steered name whose regions differ in having data for the type), where it
+///       carries the table's scope — a scope-0 NODATA would be cached for clients that get data;
 ///     * source prefix 0 (the resolver asks us not to tailor): 0, answered for the packet source.
 ///   With ECS disabled in the settings the option is ignored and **not echoed**: RFC 7871 §7.2.1
 ///   lets a server that does not use ECS answer without it, and a reply without the option is
