@@ -46,10 +46,15 @@ let package = Package(
         .executableTarget(name: "bench-wire", dependencies: ["DNSWire"]),
         .executableTarget(name: "bench-geoip", dependencies: ["GeoIP"]),
         .executableTarget(name: "fuzz-wire", dependencies: ["DNSWire"]),
+        // Hardening (mk/hardening.mk): policy loader and whole-query-path fuzzers, hostile traffic.
+        .executableTarget(name: "fuzz-policy", dependencies: ["Policy", "GeoIP"]),
+        .executableTarget(name: "fuzz-message", dependencies: ["Authority", "Policy", "GeoIP", "DNSWire"]),
+        .executableTarget(name: "hostile", dependencies: ["Authority", "Policy", "DNSWire"]),
         .testTarget(name: "DNSWireTests", dependencies: ["DNSWire"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GeoIPTests", dependencies: ["GeoIP"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "GeoIP", "DNSWire"]),
         .testTarget(name: "AuthorityTests", dependencies: ["Authority", "Policy", "GeoIP", "DNSWire"]),
         .testTarget(name: "EndToEndTests", dependencies: ["DNSWire"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Authority", "Policy", "GeoIP", "DNSWire"]),
     ]
 )

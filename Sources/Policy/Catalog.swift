@@ -67,6 +67,12 @@ public struct ServerSettings: Sendable, Equatable {
     public var tcpIdleTimeoutSeconds: Double = 10
     public var tcpMaxConnections: Int = 1024
     public var tcpMaxQueriesPerConnection: Int = 1000
+    /// Abuse limits (ServerSettings+Limits.swift): a TCP message once started must arrive whole
+    /// within this many seconds; error replies a second per client prefix over UDP (0: no limit);
+    /// response rate limiting.
+    public var tcpReadTimeoutSeconds: Double = 2
+    public var errorRepliesPerSecond: Int = 100
+    public var rrl = RRL()
     public init() {}
 }
 

@@ -13,7 +13,7 @@ extension PolicyLoader {
 
     static func parseServer(_ node: YNode?, reader: YAMLReader, configPath: String, into spec: inout PolicySpec) {
         guard let node else { return }
-        guard let f = reader.fields(node, "server", known: ["listen", "geoip", "ecs", "udp_payload_size", "tcp"]) else {
+        guard let f = reader.fields(node, "server", known: ["listen", "geoip", "ecs", "udp_payload_size", "tcp", "rrl", "error_replies_per_second"]) else {
             return
         }
         var settings = spec.settings
@@ -49,7 +49,7 @@ extension PolicyLoader {
         if let n = f["udp_payload_size"], let v: UInt16 = reader.integer(n, "server.udp_payload_size", 512...65535) {
             settings.udpPayloadSize = v
         }
-        if let tcp = f["tcp"], let t = reader.fields(tcp, "server.tcp", known: ["idle_timeout", "max_connections", "max_queries_per_connection"]) {
+        if let tcp = f["tcp"], let t = reader.fields(tcp, "server.tcp", known: ["idle_timeout", "read_timeout", "max_connections", "max_queries_per_connection"]) {
             if let n = t["idle_timeout"], let text = reader.scalar(n, "server.tcp.idle_timeout") {
                 if let seconds = seconds(text), seconds > 0, seconds <= 86400 {
                     settings.tcpIdleTimeoutSeconds = seconds
@@ -63,7 +63,9 @@ extension PolicyLoader {
             if let n = t["max_queries_per_connection"], let v: Int = reader.integer(n, "server.tcp.max_queries_per_connection", 1...Int(Int32.max)) {
                 settings.tcpMaxQueriesPerConnection = v
             }
+            parseTCPReadTimeout(t["read_timeout"], reader: reader, into: &settings)
         }
+        parseLimits(f, reader: reader, into: &settings)
     }
 
     static func seconds(_ text: String) -> Double? {

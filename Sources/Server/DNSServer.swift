@@ -21,6 +21,11 @@ public final class DNSServer: @unchecked Sendable {
 
     public let store: CatalogStore
     public let metrics = ServerMetrics()
+    /// UDP error-reply limiting and RRL; settings follow reloads (ReplyLimits.swift).
+    public let limits: ReplyLimits
+    /// Open TCP connections, for the cap (TCPConnectionTable.swift).
+    private let tcpConnections = TCPConnectionTable()
+    private var statsSignal: DispatchSourceSignal?
     private let configPath: String
     private let logger: Logger
     private let group: MultiThreadedEventLoopGroup
@@ -47,6 +52,7 @@ public final class DNSServer: @unchecked Sendable {
         self.udpEngine = udpEngine
         self.threads = max(1, threads)
         self.store = CatalogStore(catalog)
+        self.limits = ReplyLimits(settings: catalog.settings, metrics: metrics)
         self.listenOverride = listen
         self.configPath = configPath
         self.logger = logger
@@ -65,6 +71,7 @@ public final class DNSServer: @unchecked Sendable {
             if udpEngine == .recvmmsg {
                 for _ in 0..<threads {
                     let worker = try UDPWorker(address: address, metrics: metrics, answer: answerer())
+                    worker.limits = limits
                     lock.withLock { workers.append(worker) }
                     worker.start()
                 }
@@ -90,6 +97,16 @@ public final class DNSServer: @unchecked Sendable {
                 "udp_sockets": "\(udpEngine == .nio ? loops.count : threads)",
             ])
         }
+        // SIGUSR1: one log line with every counter (`counters geodns_...=N ...`), for operators
+        // and for the hostile-traffic check (Sources/hostile) to account for every packet.
+        signal(SIGUSR1, SIG_IGN)
+        let usr1 = DispatchSource.makeSignalSource(signal: SIGUSR1, queue: reloadQueue)
+        usr1.setEventHandler { [logger, metrics] in
+            let counters = metrics.snapshot().map { "\($0.0)=\($0.1)" }.joined(separator: " ")
+            logger.notice("counters", metadata: ["counters": "\(counters)"])
+        }
+        usr1.resume()
+        lock.withLock { statsSignal = usr1 }
     }
 
     /// The UDP workers' per-datagram entry: the current snapshot, the answer engine, the reply
@@ -112,21 +129,26 @@ public final class DNSServer: @unchecked Sendable {
         let idle = TimeAmount.milliseconds(Int64(settings.tcpIdleTimeoutSeconds * 1000))
         let maxConnections = settings.tcpMaxConnections
         let maxQueries = settings.tcpMaxQueriesPerConnection
+        let readTimeout = TimeAmount.milliseconds(Int64(settings.tcpReadTimeoutSeconds * 1000))
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { [store, metrics] channel in
-                if metrics.tcpConnections.load(ordering: .relaxed) >= maxConnections {
-                    metrics.tcpConnectionsRejected.wrappingIncrement(ordering: .relaxed)
-                    return channel.close()
+            .childChannelInitializer { [store, metrics, tcpConnections] channel in
+                // At the cap, the longest-idle connection makes room (TCPConnectionTable.swift).
+                let entry = TCPConnectionTable.Entry(channel: channel)
+                if let victim = tcpConnections.add(entry, limit: maxConnections) {
+                    metrics.tcpConnectionsEvicted.wrappingIncrement(ordering: .relaxed)
+                    victim.close(promise: nil)
                 }
                 return channel.eventLoop.makeCompletedFuture {
                     let ops = channel.pipeline.syncOperations
                     try ops.addHandler(IdleStateHandler(readTimeout: idle))
+                    try ops.addHandler(TCPReadDeadlineHandler(timeout: readTimeout, metrics: metrics))
                     try ops.addHandler(ByteToMessageHandler(DNSFrameDecoder()))
                     try ops.addHandler(TCPQueryHandler(store: store, metrics: metrics, maxQueries: maxQueries,
-                                                       remote: channel.remoteAddress))
+                                                       remote: channel.remoteAddress,
+                                                       connections: tcpConnections, entry: entry))
                 }
             }
     }
@@ -144,6 +166,7 @@ public final class DNSServer: @unchecked Sendable {
                 logger.warning("listen addresses changed: takes effect on restart, not on reload")
             }
             let snapshot = store.replace(with: catalog)
+            limits.configure(catalog.settings)
             metrics.reloads.wrappingIncrement(ordering: .relaxed)
             let ms = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
             logger.notice("policy reloaded", metadata: [

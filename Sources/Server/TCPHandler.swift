@@ -18,7 +18,9 @@ struct DNSFrameDecoder: ByteToMessageDecoder {
 }
 
 /// Answers the framed queries of one TCP connection, in order (pipelining: replies are written
-/// as each query is answered). Closes after the per-connection query cap, or when idle.
+/// as each query is answered). Closes after the per-connection query cap, or when idle. Stops
+/// reading while the client does not read its replies (NIO's write buffer is past its high
+/// watermark), so a client that only sends cannot make us buffer replies without bound.
 final class TCPQueryHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -28,12 +30,17 @@ final class TCPQueryHandler: ChannelInboundHandler {
     private let maxQueries: Int
     private var answered = 0
     private let client: ClientAddress?
+    private let connections: TCPConnectionTable?
+    private let entry: TCPConnectionTable.Entry?
 
-    init(store: CatalogStore, metrics: ServerMetrics, maxQueries: Int, remote: SocketAddress?) {
+    init(store: CatalogStore, metrics: ServerMetrics, maxQueries: Int, remote: SocketAddress?,
+         connections: TCPConnectionTable? = nil, entry: TCPConnectionTable.Entry? = nil) {
         self.store = store
         self.metrics = metrics
         self.maxQueries = maxQueries
         self.client = remote.flatMap(ClientAddress.init)
+        self.connections = connections
+        self.entry = entry
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -53,11 +60,24 @@ final class TCPQueryHandler: ChannelInboundHandler {
         out.writeInteger(UInt16(truncatingIfNeeded: reply.count))
         out.writeBytes(reply)
         answered += 1
+        entry?.touch()
         if answered >= maxQueries {
             context.writeAndFlush(wrapOutboundOut(out)).whenComplete { _ in context.close(promise: nil) }
         } else {
             context.write(wrapOutboundOut(out), promise: nil)
+            if !context.channel.isWritable {
+                context.flush()
+                try? context.channel.syncOptions?.setOption(.autoRead, value: false)
+            }
         }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            try? context.channel.syncOptions?.setOption(.autoRead, value: true)
+            context.read()
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -66,6 +86,7 @@ final class TCPQueryHandler: ChannelInboundHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is IdleStateHandler.IdleStateEvent {
+            metrics.tcpIdleTimeouts.wrappingIncrement(ordering: .relaxed)
             context.close(promise: nil)  // RFC 7766 §6.2.3: the server may close idle connections
         } else {
             context.fireUserInboundEventTriggered(event)
@@ -83,6 +104,82 @@ final class TCPQueryHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         metrics.tcpConnections.wrappingDecrement(ordering: .relaxed)
+        if let entry { connections?.remove(entry) }
         context.fireChannelInactive()
+    }
+}
+
+/// The per-message read deadline against slow clients (slowloris): once the first byte of a
+/// frame has arrived, the whole frame must arrive within `timeout`, or the connection is closed.
+/// The idle timeout alone cannot do this: a client sending a byte every second is never idle.
+/// Sits before the frame decoder and follows the framing itself (length bytes, then skips the
+/// body by count), so it copies nothing.
+final class TCPReadDeadlineHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    private let timeout: TimeAmount
+    private let metrics: ServerMetrics
+    private var lengthBytes = 0      // bytes of the current frame's 2-byte length seen (0 or 1)
+    private var length = 0
+    private var remaining = 0        // body bytes of the current frame still to come
+    private var deadline: Scheduled<Void>?
+
+    init(timeout: TimeAmount, metrics: ServerMetrics) {
+        self.timeout = timeout
+        self.metrics = metrics
+    }
+
+    private var inFrame: Bool { lengthBytes > 0 || remaining > 0 }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        var index = buffer.readerIndex
+        var left = buffer.readableBytes
+        var completed = false
+        while left > 0 {       // each turn consumes at least one byte
+            if remaining > 0 {
+                let take = min(left, remaining)
+                remaining -= take
+                left -= take
+                index += take
+                if remaining == 0 { completed = true }
+                continue
+            }
+            let byte = Int(buffer.getInteger(at: index, as: UInt8.self) ?? 0)
+            index += 1
+            left -= 1
+            if lengthBytes == 0 {
+                length = byte << 8
+                lengthBytes = 1
+            } else {
+                length |= byte
+                lengthBytes = 0
+                remaining = length
+                if remaining == 0 { completed = true }
+            }
+        }
+        if completed || !inFrame {
+            deadline?.cancel()
+            deadline = nil
+        }
+        if inFrame, deadline == nil {
+            deadline = context.eventLoop.scheduleTask(in: timeout) { [metrics] in
+                metrics.tcpReadTimeouts.wrappingIncrement(ordering: .relaxed)
+                context.close(promise: nil)
+            }
+        }
+        context.fireChannelRead(data)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = nil
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = nil
     }
 }

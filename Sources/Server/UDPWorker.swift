@@ -22,6 +22,8 @@ final class UDPWorker: @unchecked Sendable {
     let address: ServerSettings.ListenAddress
     private let answer: Answerer
     private let metrics: ServerMetrics
+    /// Error-reply limiting and RRL (ReplyLimits.swift); set by DNSServer.start before `start()`.
+    var limits: ReplyLimits?
     private let stopRequested = ManagedAtomic<Bool>(false)
     private var thread: pthread_t?
     private let finished = DispatchSemaphore(value: 0)
@@ -109,6 +111,7 @@ final class UDPWorker: @unchecked Sendable {
             }
             let received = geodns_recvmmsg(fd, inMsgs, UInt32(n))
             if received <= 0 { continue }   // timeout (stop check), EINTR, or a transient error
+            let second = limits == nil ? 0 : ResponseRateLimiter.now()
             var replies = 0
             for i in 0..<Int(received) {
                 let length = Int(inMsgs[i].msg_len)
@@ -119,7 +122,9 @@ final class UDPWorker: @unchecked Sendable {
                 }
                 let query = UnsafeRawBufferPointer(start: inBuffers + i * UDPWorker.slot, count: length)
                 let out = UnsafeMutableRawBufferPointer(start: outBuffers + replies * UDPWorker.replySlot, count: UDPWorker.replySlot)
-                let size = answer(query, client, out)
+                var size = answer(query, client, out)
+                // Reply limits (ReplyLimits.swift): may drop the reply (0) or slip it (TC=1).
+                if let limits, size > 0 { size = limits.apply(reply: out, size: size, client: client, now: second) }
                 guard size > 0 else {
                     metrics.dropped.wrappingIncrement(ordering: .relaxed)
                     continue

@@ -1,0 +1,71 @@
+import DNSWire
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Response rate limiting against the real daemon: one /24 flooding at 10x the limit gets
+/// slipped (TC=1) and dropped replies in the configured ratio; a client in another /24 is
+/// answered normally throughout.
+@Suite("RRL end to end", .serialized)
+struct RRLEndToEndTests {
+    @Test("a /24 flooding at 10x the rate: rate answered, the rest half slipped, half dropped; another /24 unaffected")
+    func flood() throws {
+        let rate = 40, slip = 2, seconds = 2
+        let original = try String(contentsOf: Paths.packageRoot.appendingPathComponent("config.yaml"), encoding: .utf8)
+        let yaml = original.replacingOccurrences(of: "  udp_payload_size: 1232\n",
+            with: "  udp_payload_size: 1232\n  rrl: { enabled: true, responses_per_second: \(rate), slip: \(slip), ipv4_prefix: 24, ipv6_prefix: 56 }\n")
+        #expect(yaml != original)
+        let dir = try PolicyDir(yaml: yaml)
+        defer { dir.remove() }
+        let daemon = try Daemon(config: dir.configPath)
+        defer { daemon.stop() }
+        let before = daemon.counters()
+
+        let attacker = Loopback.udpSocket(source: 0x7f00_0001)        // 127.0.0.0/24
+        let other = Loopback.udpSocket(source: 0x7f00_0101)           // 127.0.1.0/24
+        defer { close(attacker); close(other) }
+        #expect(attacker >= 0 && other >= 0)
+        let flood = Loopback.query("www.example.com", .a, id: 1)
+        // 10x the rate, paced over `seconds`; the other client asks 10 times a second.
+        let total = rate * 10 * seconds
+        let started = Date()
+        var otherSent = 0
+        for i in 0..<total {
+            Loopback.sendUDP(attacker, flood, port: daemon.port)
+            if i % (rate) == 0 {
+                Loopback.sendUDP(other, Loopback.query("www.example.com", .a, id: UInt16(100 + otherSent)), port: daemon.port)
+                otherSent += 1
+            }
+            let due = started.addingTimeInterval(Double(i + 1) * Double(seconds) / Double(total))
+            if due > Date() { usleep(UInt32(due.timeIntervalSinceNow * 1_000_000)) }
+        }
+        usleep(300_000)
+        let replies = Loopback.drainUDP(attacker).compactMap { try? Message(decoding: $0) }
+        let otherReplies = Loopback.drainUDP(other).compactMap { try? Message(decoding: $0) }
+        let full = replies.filter { !$0.header.truncated && $0.answers.count == 1 }.count
+        let slipped = replies.filter { $0.header.truncated && $0.answers.isEmpty }.count
+        let dropped = total - replies.count
+        let after = daemon.counters()
+        func delta(_ n: String) -> Int { (after["geodns_\(n)"] ?? 0) - (before["geodns_\(n)"] ?? 0) }
+
+        // The flood spans `seconds` + 1 clock seconds at most: between rate*seconds and
+        // rate*(seconds+1) full answers; of the limited rest, 1 in `slip` slipped.
+        #expect(full >= rate * seconds - 1 && full <= rate * (seconds + 1), "full \(full)")
+        let limited = total - full
+        #expect(abs(slipped - limited / slip) <= 3, "slipped \(slipped) of \(limited) limited")
+        #expect(abs(dropped - (limited - limited / slip)) <= 3, "dropped \(dropped) of \(limited) limited")
+        #expect(delta("rrl_slipped_total") == slipped, "\(after)")
+        #expect(delta("rrl_dropped_total") == dropped, "\(after)")
+        // The other /24: every query answered in full.
+        #expect(otherReplies.count == otherSent, "other client: \(otherReplies.count)/\(otherSent)")
+        #expect(otherReplies.allSatisfy { !$0.header.truncated && $0.answers.count == 1 })
+        // The slipped replies carry the question and nothing else, so a resolver retries over TCP.
+        if let tc = replies.first(where: { $0.header.truncated }) {
+            #expect(tc.questions.first?.name == (try DomainName("www.example.com")) && tc.authorities.isEmpty)
+        }
+        // And over TCP the flooding /24 is answered normally.
+        #expect(daemon.kdig("www.example.com", "A", tcp: true).data("A") == ["198.51.100.1"])
+    }
+}

@@ -1,0 +1,83 @@
+import DNSWire
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// TCP limits against the real daemon: idle and slow connections must not stop UDP answers or
+/// new TCP answers; at the connection cap the longest-idle connection makes room.
+@Suite("TCP limits end to end", .serialized)
+struct TCPLimitsEndToEndTests {
+    static func policy(_ tcp: String) throws -> PolicyDir {
+        let original = try String(contentsOf: Paths.packageRoot.appendingPathComponent("config.yaml"), encoding: .utf8)
+        let yaml = original.replacing(#/(?m)^  tcp:.*$/#) { _ in "  tcp: \(tcp)" }
+        return try PolicyDir(yaml: yaml)
+    }
+
+    @Test("500 idle connections and 50 byte-a-second clients: UDP and new TCP still answered; slow clients cut at the read timeout")
+    func idleAndSlowClients() throws {
+        let dir = try Self.policy("{ idle_timeout: 10s, read_timeout: 2s, max_connections: 1024, max_queries_per_connection: 1000 }")
+        defer { dir.remove() }
+        let daemon = try Daemon(config: dir.configPath)
+        defer { daemon.stop() }
+
+        var idle: [Int32] = []
+        var slow: [Int32] = []
+        defer { (idle + slow).forEach { close($0) } }
+        for _ in 0..<500 { idle.append(Loopback.connectTCP(daemon.port)) }
+        #expect(idle.allSatisfy { $0 >= 0 }, "could not open 500 connections")
+        for _ in 0..<50 { slow.append(Loopback.connectTCP(daemon.port)) }
+        #expect(slow.allSatisfy { $0 >= 0 })
+        // Each slow client announces a 40-byte message, then sends one byte a second.
+        let query = Loopback.query("www.example.com", .a)
+        for fd in slow { _ = [UInt8(0), UInt8(query.count)].withUnsafeBytes { send(fd, $0.baseAddress, 2, Int32(MSG_NOSIGNAL)) } }
+
+        let started = Date()
+        var udpAnswers = 0, tcpAnswers = 0
+        for second in 0..<3 {
+            for fd in slow { _ = [query[second]].withUnsafeBytes { send(fd, $0.baseAddress, 1, Int32(MSG_NOSIGNAL)) } }
+            // UDP (dig) and a fresh TCP connection (kdig +tcp) are answered meanwhile.
+            if daemon.dig("www.example.com", "A", subnet: "81.2.69.0/24").data("A") == ["198.51.100.10"] { udpAnswers += 1 }
+            if daemon.kdig("www.example.com", "A", subnet: "8.8.8.0/24", tcp: true).data("A") == ["198.51.100.20"] { tcpAnswers += 1 }
+            let next = started.addingTimeInterval(Double(second + 1))
+            if next > Date() { usleep(UInt32(next.timeIntervalSinceNow * 1_000_000)) }
+        }
+        #expect(udpAnswers == 3 && tcpAnswers == 3, "udp \(udpAnswers)/3, tcp \(tcpAnswers)/3")
+
+        // Every slow client has been cut (2 s after its first byte); idle ones are still open.
+        let cut = slow.filter { Loopback.isClosedByPeer($0, within: 2) }.count
+        #expect(cut == 50, "\(cut)/50 slow clients closed by the read timeout")
+        let stillOpen = idle.prefix(20).filter { !Loopback.isClosedByPeer($0, within: 0.01) }.count
+        #expect(stillOpen == 20, "idle connections inside the idle timeout stay open")
+        // An idle connection can still be used.
+        #expect(Loopback.tcpExchange(idle[0], query).map { (try? Message(decoding: $0))?.answers.count ?? 0 } == 1)
+        let counters = daemon.counters()
+        #expect(counters["geodns_tcp_read_timeouts_total"] == 50, "\(counters)")
+        #expect(daemon.isRunning)
+    }
+
+    @Test("at the connection cap the longest-idle connection is closed and the newcomer answered")
+    func capEvictsLongestIdle() throws {
+        let dir = try Self.policy("{ idle_timeout: 10s, read_timeout: 2s, max_connections: 20, max_queries_per_connection: 1000 }")
+        defer { dir.remove() }
+        let daemon = try Daemon(config: dir.configPath)
+        defer { daemon.stop() }
+        let query = Loopback.query("www.example.com", .a)
+        var fds: [Int32] = []
+        defer { fds.forEach { close($0) } }
+        for _ in 0..<20 {
+            fds.append(Loopback.connectTCP(daemon.port))
+            usleep(2000)
+        }
+        usleep(100_000)
+        // Connections 1...19 make a query (active); connection 0 stays the longest idle.
+        for fd in fds.dropFirst() { #expect(Loopback.tcpExchange(fd, query) != nil) }
+        let newcomer = Loopback.connectTCP(daemon.port)
+        fds.append(newcomer)
+        #expect(Loopback.tcpExchange(newcomer, query) != nil, "the newcomer is answered")
+        #expect(Loopback.isClosedByPeer(fds[0], within: 2), "the longest-idle connection was closed")
+        #expect(Loopback.tcpExchange(fds[1], query) != nil, "active connections stay")
+        #expect(daemon.counters()["geodns_tcp_connections_evicted_total"] == 1)
+    }
+}

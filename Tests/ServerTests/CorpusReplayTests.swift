@@ -1,0 +1,58 @@
+import Authority
+import DNSWire
+import Foundation
+import GeoIP
+import Policy
+import Testing
+
+/// Every input in Tests/ServerTests/Corpus is replayed here on every `make test`: the seeds of
+/// `make fuzz` and every input that ever crashed a fuzzer (copied in from `crash-*` files).
+/// Nothing may trap; the checks are the fuzz targets' own invariants, in short.
+@Suite("fuzz corpus replay")
+struct CorpusReplayTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Corpus")
+
+    static func files(_ sub: String) -> [URL] {
+        let dir = corpus.appendingPathComponent(sub)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+        return names.filter { !$0.hasPrefix(".") }.sorted().map { dir.appendingPathComponent($0) }
+    }
+
+    static let database = try? GeoIPDatabase(path: root.appendingPathComponent("data/geodns-demo.mmdb").path)
+
+    @Test("policy corpus: each file loads or fails with positioned diagnostics, the same way twice")
+    func policy() throws {
+        let inputs = Self.files("policy")
+        #expect(inputs.count >= 5)
+        for url in inputs {
+            let text = String(decoding: try Data(contentsOf: url), as: UTF8.self)
+            func outcome() -> String {
+                do {
+                    return "ok \(try PolicyLoader.load(yaml: text, path: "fuzz.yaml", database: Self.database).zones.count)"
+                } catch {
+                    #expect(!error.diagnostics.isEmpty, "\(url.lastPathComponent)")
+                    #expect(error.diagnostics.allSatisfy { $0.line >= 1 && $0.column >= 1 && !$0.message.isEmpty }, "\(url.lastPathComponent)")
+                    return error.description
+                }
+            }
+            #expect(outcome() == outcome(), "\(url.lastPathComponent)")
+        }
+    }
+
+    @Test("message corpus: every packet gets a decodable reply with its ID, or none")
+    func message() throws {
+        let config = Self.root.appendingPathComponent("config.yaml")
+        let yaml = try String(contentsOf: config, encoding: .utf8)
+        let catalog = try PolicyLoader.load(yaml: yaml, path: config.path, database: Self.database)
+        for url in Self.files("message") {
+            let bytes = [UInt8](try Data(contentsOf: url))
+            for transport in [Transport.udp, .tcp] {
+                guard let reply = Authority.respond(to: bytes, source: .v4(0x5102_4501), transport: transport, catalog: catalog) else { continue }
+                let message = try? Message(decoding: reply)
+                #expect(message?.header.isResponse == true, "\(url.lastPathComponent)")
+                if bytes.count >= 2 { #expect(message?.header.id == UInt16(bytes[0]) << 8 | UInt16(bytes[1]), "\(url.lastPathComponent)") }
+            }
+        }
+    }
+}
