@@ -57,7 +57,7 @@ struct RegionMatcher {
             if let subs = bySubdivision[country] {
                 // The most specific subdivision first (GeoIP2 lists them largest first).
                 for s in record.subdivisions.reversed() {
-                    if let id = subs[s] { return (id, "subdivision \(country)-\(s)") }
+                    if let id = subs[RegionMatcher.bare(s)] { return (id, "subdivision \(country)-\(RegionMatcher.bare(s))") }
                 }
             }
             if let id = byCountry[country] { return (id, "country \(country)") }
@@ -66,13 +66,19 @@ struct RegionMatcher {
         return nil
     }
 
+    /// "NY" from "NY" or "US-NY" (databases differ in whether they qualify the code).
+    static func bare(_ code: String) -> String {
+        guard let dash = code.firstIndex(of: "-") else { return code }
+        return String(code[code.index(after: dash)...])
+    }
+
     /// Fast path for the compile loop.
     @inline(__always)
     func regionID(_ record: GeoRecord, noMatch: Int) -> Int {
         if !byASN.isEmpty, let asn = record.asn, let id = byASN[asn] { return id }
         if let country = record.country {
             if !bySubdivision.isEmpty, let subs = bySubdivision[country] {
-                for s in record.subdivisions.reversed() { if let id = subs[s] { return id } }
+                for s in record.subdivisions.reversed() { if let id = subs[RegionMatcher.bare(s)] { return id } }
             }
             if let id = byCountry[country] { return id }
         }
@@ -165,20 +171,39 @@ enum Compiler {
                 }
             }
         }
+        // The IPv4 space also lives inside IPv6 (RFC 4291 §2.5.5 mapped and compatible, RFC 3056
+        // 6to4); the database answers those as IPv4, and so must an IPv6 client's table.
+        var v6Networks = base6.networks
+        for n in base4.networks { v6Networks.append(contentsOf: ipv4Aliases(n)) }
         var over4: [PrefixMap<UInt32>.Network] = []
         var over6: [PrefixMap<UInt128>.Network] = []
         for (id, list) in networks.enumerated() {
             for n in list {
                 switch n {
-                case .v4(let a, let p): over4.append(.init(address: a, prefixLength: p, value: id))
+                case .v4(let a, let p):
+                    let n = PrefixMap<UInt32>.Network(address: a, prefixLength: p, value: id)
+                    over4.append(n)
+                    over6.append(contentsOf: ipv4Aliases(n))
                 case .v6(let a, let p): over6.append(.init(address: a, prefixLength: p, value: id))
                 }
             }
         }
         let table = DecisionTable(
             v4: PrefixMap(base: base4.networks, overrides: over4, defaultValue: noMatch),
-            v6: PrefixMap(base: base6.networks, overrides: over6, defaultValue: noMatch))
+            v6: PrefixMap(base: v6Networks, overrides: over6, defaultValue: noMatch))
         return (table, visited)
+    }
+
+    /// An IPv4 network's places in the IPv6 space: ::a.b.c.d/96+p (where MaxMind trees keep
+    /// IPv4), ::ffff:a.b.c.d/96+p (mapped) and 2002:aabb:ccdd::/16+p (6to4).
+    static func ipv4Aliases(_ n: PrefixMap<UInt32>.Network) -> [PrefixMap<UInt128>.Network] {
+        let a = UInt128(n.address)
+        let p = min(max(n.prefixLength, 0), 32)
+        return [
+            .init(address: a, prefixLength: 96 + p, value: n.value),
+            .init(address: (UInt128(0xFFFF) << 32) | a, prefixLength: 96 + p, value: n.value),
+            .init(address: (UInt128(0x2002) << 112) | (a << 80), prefixLength: 16 + p, value: n.value),
+        ]
     }
 
     /// What a pool answers for a query type class, if anything: a CNAME pool answers every

@@ -37,7 +37,8 @@ public enum PolicyLoader {
     /// can stand for a huge one: the "billion laughs").
     static let nodeLimit = 5_000_000
 
-    static func load(yaml: String, path: String, database given: GeoIPDatabase?, openDatabase: Bool) throws(PolicyError) -> Catalog {
+    static func load(yaml: String, path: String, database given: GeoIPDatabase?, openDatabase: Bool,
+                     nodeLimit: Int = nodeLimit) throws(PolicyError) -> Catalog {
         let reader = YAMLReader(file: path)
         let root: YNode
         do {

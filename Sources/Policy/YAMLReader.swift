@@ -184,7 +184,10 @@ final class YAMLReader {
         }
         guard let (k, d) = best else { return nil }
         let limit = max(2, min(w.count, k.count) / 3)
-        return d <= limit ? k : nil
+        if d <= limit { return k }
+        // "eu-web" for "eu": one is the other plus a suffix or prefix.
+        let lower = word.lowercased()
+        return known.first { let kl = $0.lowercased(); return kl.count >= 2 && lower.count >= 2 && (lower.hasPrefix(kl) || kl.hasPrefix(lower)) }
     }
 
     static func editDistance(_ a: [Character], _ b: [Character]) -> Int {

@@ -1,0 +1,243 @@
+import DNSWire
+import Foundation
+import GeoIP
+import Testing
+@testable import Policy
+
+/// config.yaml compiled against a real database: every scenario subnet lands in its region,
+/// gets the scenario's answer, and an ECS scope that is correct (every address of the scope
+/// block gets the same answer) and no wider than correct.
+@Suite struct ScenarioTests {
+    struct Row: Sendable, CustomStringConvertible {
+        var subnet: String
+        var region: String?          // nil: no region (default)
+        var wwwA: String
+        var wwwAAAA: String
+        var cdn: String
+        var description: String { subnet }
+    }
+
+    static let rows: [Row] = [
+        Row(subnet: "81.2.69.0/24", region: "europe", wwwA: "198.51.100.10", wwwAAAA: "2001:db8:e::10", cdn: "eu.cdn.example.net."),
+        Row(subnet: "8.8.8.0/24", region: "north-america", wwwA: "198.51.100.20", wwwAAAA: "2001:db8:a::20", cdn: "na.cdn.example.net."),
+        Row(subnet: "1.0.16.0/24", region: "asia", wwwA: "198.51.100.30", wwwAAAA: "2001:db8:f::30", cdn: "global.cdn.example.net."),
+        Row(subnet: "200.160.0.0/24", region: nil, wwwA: "198.51.100.1", wwwAAAA: "2001:db8::1", cdn: "global.cdn.example.net."),
+        Row(subnet: "203.2.218.0/24", region: nil, wwwA: "198.51.100.1", wwwAAAA: "2001:db8::1", cdn: "global.cdn.example.net."),
+        Row(subnet: "2a02:26f0::/48", region: "europe", wwwA: "198.51.100.10", wwwAAAA: "2001:db8:e::10", cdn: "eu.cdn.example.net."),
+        Row(subnet: "2001:218::/48", region: "asia", wwwA: "198.51.100.30", wwwAAAA: "2001:db8:f::30", cdn: "global.cdn.example.net."),
+        Row(subnet: "2001:4860::/48", region: "north-america", wwwA: "198.51.100.20", wwwAAAA: "2001:db8:a::20", cdn: "na.cdn.example.net."),
+        Row(subnet: "10.1.2.0/24", region: nil, wwwA: "198.51.100.1", wwwAAAA: "2001:db8::1", cdn: "global.cdn.example.net."),
+    ]
+
+    /// GeoLite2 only (PEERS.md): a /24 inside a /27 record.
+    static let geoLite2Rows: [Row] = rows + [
+        Row(subnet: "82.69.80.0/24", region: "europe", wwwA: "198.51.100.10", wwwAAAA: "2001:db8:e::10", cdn: "eu.cdn.example.net."),
+    ]
+
+    static func compile(_ databasePath: String) throws -> Catalog {
+        let database = try GeoIPDatabase(path: databasePath)
+        let text = try String(contentsOfFile: repositoryRoot + "/config.yaml", encoding: .utf8)
+        return try PolicyLoader.load(yaml: text, path: repositoryRoot + "/config.yaml", database: database)
+    }
+
+    static let demo: Catalog? = try? compile(demoDatabasePath)
+
+    static func text(_ answer: SteeredAnswer) -> String {
+        switch answer {
+        case .records(_, let set):
+            return set.rdata.map { r -> String in
+                switch r {
+                case .a(let a): return a.description
+                case .aaaa(let a): return a.description
+                default: return "\(r)"
+                }
+            }.joined(separator: ",")
+        case .cname(_, let target): return target.description
+        case .noData: return "NODATA"
+        }
+    }
+
+    /// The first and last address of the block of `scope` bits around `client`, and whether the
+    /// table has a run boundary strictly inside a block (i.e. the block is not one answer).
+    static func boundaryInside(_ d: SteeredDecision, _ block: IPNetwork) -> Bool {
+        switch block {
+        case .v4(let first, let p):
+            let last = first | ~IPNetwork.mask4(p)
+            return d.table.v4.starts.contains { $0 > first && $0 <= last }
+        case .v6(let first, let p):
+            let last = first | ~IPNetwork.mask6(p)
+            return d.table.v6.starts.contains { $0 > first && $0 <= last }
+        }
+    }
+
+    /// Checks one decision at one client: the answer, a correct scope, and no wider than correct.
+    static func checkScope(_ catalog: Catalog, _ d: SteeredDecision, _ client: ClientAddress, want: String,
+                           _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let (answer, scope) = d.answer(for: client)
+        #expect(text(answer) == want, "\(what): answer", sourceLocation: sourceLocation)
+        let block = IPNetwork.block(around: client, prefixLength: Int(scope))
+        // Correct: the table holds one run over the whole block, and the slow path (database
+        // record -> region -> answer) agrees at both ends of it.
+        #expect(!boundaryInside(d, block), "\(what): scope /\(scope) spans two answers", sourceLocation: sourceLocation)
+        for end in [block.firstAddress, block.lastAddress] {
+            let region = catalog.classify(end).region
+            let viaRegion = d.answers[Int(d.table.mapValuesProbe(region: region, catalog: catalog))]
+            #expect(text(viaRegion) == want, "\(what): \(end) at the edge of /\(scope) classifies as \(catalog.classify(end).rule)",
+                    sourceLocation: sourceLocation)
+        }
+        // Not wider than necessary: one bit shorter would take in another answer.
+        if scope > 0 {
+            let parent = IPNetwork.block(around: client, prefixLength: Int(scope) - 1)
+            #expect(boundaryInside(d, parent), "\(what): scope /\(scope) could be /\(scope - 1)", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test(.enabled(if: demo != nil, "data/geodns-demo.mmdb is missing"), arguments: rows)
+    func demoDatabase(row: Row) throws {
+        let catalog = try #require(Self.demo)
+        try Self.check(catalog, row)
+    }
+
+    static func check(_ catalog: Catalog, _ row: Row, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        guard case .success(let net) = IPNetwork.parse(row.subnet) else { Issue.record("bad subnet"); return }
+        let client = net.firstAddress
+        let match = catalog.classify(client)
+        #expect(match.regionName == row.region, "\(row.subnet): \(match.rule)", sourceLocation: sourceLocation)
+        #expect(match.compiledRegion == match.region, "\(row.subnet): table vs slow path", sourceLocation: sourceLocation)
+        let zone = try #require(catalog.zones.first)
+        let www = try #require(zone.nodes[name("www.example.com.")]?.steering)
+        let cdn = try #require(zone.nodes[name("cdn.example.com.")]?.steering)
+        checkScope(catalog, try #require(www.decision(for: .a)), client, want: row.wwwA, "\(row.subnet) www A", sourceLocation: sourceLocation)
+        checkScope(catalog, try #require(www.decision(for: .aaaa)), client, want: row.wwwAAAA, "\(row.subnet) www AAAA", sourceLocation: sourceLocation)
+        for type in [RRType.cname, .a, .mx] {
+            checkScope(catalog, try #require(cdn.decision(for: type)), client, want: row.cdn, "\(row.subnet) cdn \(type)", sourceLocation: sourceLocation)
+        }
+        // www has no CNAME pool: other types have no data anywhere (the answer engine's fallback).
+        #expect(www.decision(for: .txt) == nil)
+    }
+
+    /// The compiled region table agrees with the slow path (database record -> region) on random
+    /// addresses, including IPv4 seen through IPv6 (mapped, 6to4).
+    @Test(.enabled(if: demo != nil, "data/geodns-demo.mmdb is missing"))
+    func regionTableMatchesTheDatabase() throws {
+        let catalog = try #require(Self.demo)
+        let table = try #require(catalog.regionTable)
+        var rng = SplitMix64(seed: 42)
+        var clients: [ClientAddress] = []
+        for _ in 0..<3000 { clients.append(.v4(UInt32.random(in: 0...UInt32.max, using: &rng))) }
+        for _ in 0..<1000 { clients.append(.v6(UInt128(UInt64.random(in: 0...UInt64.max, using: &rng)) << 64 | UInt128(0x2000) << 112)) }
+        // Every network of the demo database, both ends.
+        let csv = try String(contentsOfFile: repositoryRoot + "/data/networks.csv", encoding: .utf8)
+        for line in csv.split(separator: "\n") where !line.hasPrefix("#") {
+            if let first = line.split(separator: ",").first, case .success(let net) = IPNetwork.parse(String(first)) {
+                clients.append(net.firstAddress)
+                clients.append(net.lastAddress)
+                if case .v4(let a, _) = net {
+                    clients.append(.v6((UInt128(0xFFFF) << 32) | UInt128(a)))
+                    clients.append(.v6((UInt128(0x2002) << 112) | (UInt128(a) << 80)))
+                }
+            }
+        }
+        var mismatches: [String] = []
+        for c in clients {
+            let m = catalog.classify(c)
+            if table.lookup(c).value != m.region, mismatches.count < 5 { mismatches.append("\(c): table \(table.lookup(c).value), slow \(m.region) (\(m.rule))") }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches)")
+    }
+
+    @Test(.enabled(if: demo != nil, "data/geodns-demo.mmdb is missing"))
+    func demoReport() throws {
+        let catalog = try #require(Self.demo)
+        let report = try #require(catalog.report)
+        print("demo database: \(report)")
+        #expect(report.databaseNetworks >= 27)
+        // www: A, AAAA; cdn: A, AAAA, CNAME, other types.
+        #expect(report.decisions == 6)
+        #expect(report.distinctTables <= 2)   // www A/AAAA share one shape, cdn's four share another
+    }
+
+    /// Overrides beat the database: an office network inside Europe answers its own pool.
+    @Test(.enabled(if: demo != nil, "data/geodns-demo.mmdb is missing"))
+    func overridesBeatTheDatabase() throws {
+        let text = try String(contentsOfFile: repositoryRoot + "/config.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "regions:                                 # who the clients are (most specific match wins)\n",
+                                  with: "regions:\n  office: { networks: [81.2.69.128/25] }\n  gb: { countries: [GB] }\n")
+            .replacingOccurrences(of: "north-america: [na-web, global-web],", with: "north-america: [na-web, global-web], office: [as-web], gb: [na-web],")
+        let catalog = try PolicyLoader.load(yaml: text, path: repositoryRoot + "/config.yaml", database: try GeoIPDatabase(path: demoDatabasePath))
+        let www = try #require(catalog.zones.first?.nodes[name("www.example.com.")]?.steering?.decision(for: .a))
+        let inside = ClientAddress("81.2.69.200") ?? .v4(0)
+        let outside = ClientAddress("81.2.69.10") ?? .v4(0)
+        #expect(catalog.classify(inside).rule == "networks 81.2.69.128/25 (override)")
+        #expect(catalog.classify(outside).rule == "country GB")   // country beats continent
+        Self.checkScope(catalog, www, inside, want: "198.51.100.30", "override")
+        Self.checkScope(catalog, www, outside, want: "198.51.100.20", "country")
+        #expect(www.answer(for: inside).scope == 25)
+        #expect(www.answer(for: outside).scope == 25)
+    }
+}
+
+extension DecisionTable {
+    /// The answer index the compiler gave a region (for checks): the value of any run labelled
+    /// with that region in the region table is what this table says there. Found by looking up
+    /// an address of that region; falls back to the "no region" label.
+    func mapValuesProbe(region: RegionID, catalog: Catalog) -> Int {
+        guard let regionTable = catalog.regionTable else { return 0 }
+        for i in regionTable.v4.values.indices where Int(regionTable.v4.values[i]) == region {
+            return lookup(.v4(regionTable.v4.starts[i])).value
+        }
+        for i in regionTable.v6.values.indices where Int(regionTable.v6.values[i]) == region {
+            return lookup(.v6(regionTable.v6.starts[i])).value
+        }
+        return 0
+    }
+}
+
+/// config.yaml against GeoLite2-City (PyPI `maxminddb-geolite2`), the database the lab's peers
+/// use. The whole database is walked, so this is opt-in: `GEODNS_GEOLITE2=1` (fast in release:
+/// `GEODNS_GEOLITE2=1 swift test -c release -Xswiftc -enable-testing --filter GeoLite2`).
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["GEODNS_GEOLITE2"] == "1" && geoLite2Path != nil,
+                "set GEODNS_GEOLITE2=1 (and install maxminddb-geolite2)"))
+struct GeoLite2ScenarioTests {
+    static let catalog: Catalog? = geoLite2Path.flatMap { try? ScenarioTests.compile($0) }
+
+    @Test func compileFigures() throws {
+        let catalog = try #require(Self.catalog)
+        let report = try #require(catalog.report)
+        let www = try #require(catalog.zones.first?.nodes[name("www.example.com.")]?.steering)
+        let cdn = try #require(catalog.zones.first?.nodes[name("cdn.example.com.")]?.steering)
+        let wwwA = try #require(www.decision(for: .a)), cdn1 = try #require(cdn.decision(for: .cname))
+        print("GeoLite2-City: \(report)")
+        print("www map: \(wwwA.table.v4.count) IPv4 + \(wwwA.table.v6.count) IPv6 runs = \(wwwA.table.v4.count + wwwA.table.v6.count) (gdnsd www_map: 344,509 nets)")
+        print("cdn map: \(cdn1.table.v4.count) IPv4 + \(cdn1.table.v6.count) IPv6 runs = \(cdn1.table.v4.count + cdn1.table.v6.count) (gdnsd cdn_map: 277,341 nets)")
+        #expect(report.databaseNetworks > 1_000_000)
+    }
+
+    @Test(arguments: ScenarioTests.geoLite2Rows)
+    func scenarioRow(row: ScenarioTests.Row) throws {
+        try ScenarioTests.check(try #require(Self.catalog), row)
+    }
+
+    @Test func regionTableMatchesTheDatabaseOnRandomAddresses() throws {
+        let catalog = try #require(Self.catalog)
+        let table = try #require(catalog.regionTable)
+        let www = try #require(catalog.zones.first?.nodes[name("www.example.com.")]?.steering?.decision(for: .a))
+        var rng = SplitMix64(seed: 7)
+        var mismatches: [String] = []
+        for i in 0..<20_000 {
+            let c: ClientAddress = i % 4 == 3
+                ? .v6(UInt128(UInt64.random(in: 0...UInt64.max, using: &rng)) << 64 | UInt128(0x2000) << 112)
+                : .v4(UInt32.random(in: 0...UInt32.max, using: &rng))
+            let m = catalog.classify(c)
+            if table.lookup(c).value != m.region, mismatches.count < 5 { mismatches.append("\(c): table \(table.lookup(c).value), slow \(m.region) (\(m.rule))") }
+            // The scope block of the www answer: both ends classify to the same answer.
+            let (answer, scope) = www.answer(for: c)
+            let block = IPNetwork.block(around: c, prefixLength: Int(scope))
+            for end in [block.firstAddress, block.lastAddress] {
+                let other = www.answers[www.table.mapValuesProbe(region: catalog.classify(end).region, catalog: catalog)]
+                if other != answer, mismatches.count < 5 { mismatches.append("\(c) /\(scope): \(end) gets \(other)") }
+            }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches)")
+    }
+}
