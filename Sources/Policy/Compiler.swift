@@ -126,6 +126,10 @@ enum Compiler {
             for steer in z.steers {
                 let key = steer.owner.lowercased()
                 var steering = Steering(ttl: steer.ttl, fallback: steer.fallback, decisions: [:])
+                // The rule as written, for `geodns explain` (pools tried in order).
+                let poolName = { (i: Int) -> String? in i < spec.pools.count ? spec.pools[i].name : nil }
+                steering.regionPools = steer.regionPools.mapValues { $0.compactMap(poolName) }
+                steering.defaultPools = steer.defaultPools.compactMap(poolName)
                 for type in [RRType.a, .aaaa, .cname, .any] {
                     guard let d = decision(steer, type: type, pools: spec.pools, regionCount: spec.regions.count,
                                            regionTable: regionTable, cache: &cache) else { continue }

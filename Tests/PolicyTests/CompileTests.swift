@@ -153,6 +153,9 @@ import Testing
         #expect(answer("8.8.8.8", cname) == ("-", 0))
         #expect(answer("10.1.2.3", try #require(www.decision(for: .mx))) == ("-", 0))
         #expect(www.ttl == 30)
+        // The rule as written, for explain.
+        #expect(www.regionPools == [0: ["office-web", "global"], 1: ["lab-web"], 2: ["lab2-web", "lab-web"], 3: ["cdn"]])
+        #expect(www.defaultPools == ["global"])
     }
 
     @Test func decisionsWithOneAnswerHaveScopeZeroAndIdenticalMappingsShareATable() throws {
