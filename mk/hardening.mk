@@ -22,7 +22,7 @@ LSAN_SUPP := $(HARD_SCRATCH)/lsan.supp
 # TOOLCHAIN.md §4: the only recipe that instruments and links libFuzzer's main (always --product).
 define build_fuzzer
 	$(SWIFT) build --product fuzz-$(1) $(FUZZ_FLAGS) 2>&1 | grep -v "Cannot export local symbol" ; \
-	  test -x $(HARD_FUZZ_SCRATCH)/debug/fuzz-$(1)
+	  exit $${PIPESTATUS[0]}
 endef
 fuzz-build-policy:
 	$(call build_fuzzer,policy)
@@ -84,3 +84,11 @@ hostile:
 	$(SWIFT) build -c $(HOSTILE_BUILD) --scratch-path $(HARD_SCRATCH) --product geodns
 	$(SWIFT) build -c $(HOSTILE_BUILD) --scratch-path $(HARD_SCRATCH) --product hostile
 	$(HARD_SCRATCH)/$(HOSTILE_BUILD)/hostile --count $(HOSTILE_COUNT) --geodns $(HARD_SCRATCH)/$(HOSTILE_BUILD)/geodns $(HOSTILE_ARGS)
+
+# The reload-under-load end-to-end test with a longer run (RELOAD_SOAK_SECONDS, default 60):
+# dnsperf load plus a checking client while 20 reloads alternate changed/broken/original/broken.
+RELOAD_SOAK_SECONDS ?= 60
+reload-soak:
+	$(SWIFT) build --build-tests --scratch-path $(HARD_SCRATCH)
+	RELOAD_SOAK_SECONDS=$(RELOAD_SOAK_SECONDS) $(SWIFT) test --skip-build --scratch-path $(HARD_SCRATCH) \
+	  --filter HostileReloadEndToEndTests
