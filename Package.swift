@@ -46,6 +46,9 @@ let package = Package(
         .executableTarget(name: "bench-wire", dependencies: ["DNSWire"]),
         .executableTarget(name: "bench-geoip", dependencies: ["GeoIP"]),
         .executableTarget(name: "fuzz-wire", dependencies: ["DNSWire"]),
+        // Engine cost per stage, fast vs general path, callgrind + malloc counts (mk/perf.mk).
+        .executableTarget(name: "bench-engine", dependencies: ["Authority", "Policy", "DNSWire", "CCallgrind"], exclude: ["CCallgrind"]),
+        .target(name: "CCallgrind", path: "Sources/bench-engine/CCallgrind"),
         // Hardening (mk/hardening.mk): policy loader and whole-query-path fuzzers, hostile traffic.
         .executableTarget(name: "fuzz-policy", dependencies: ["Policy", "GeoIP"]),
         .executableTarget(name: "fuzz-message", dependencies: ["Authority", "Policy", "GeoIP", "DNSWire"]),

@@ -1,4 +1,5 @@
 import Atomics
+import Authority
 import Policy
 
 /// The policy being served. The data path does one atomic load per query and nothing else;
@@ -9,9 +10,12 @@ public final class CatalogStore: Sendable {
         public let catalog: Catalog
         /// Increases by one on every successful reload (0 = the policy loaded at start).
         public let generation: Int
+        /// The UDP fast path's plan, compiled from `catalog` with it (off the data path).
+        public let fastPath: Authority.FastPath
         init(catalog: Catalog, generation: Int) {
             self.catalog = catalog
             self.generation = generation
+            self.fastPath = Authority.FastPath(catalog: catalog)
         }
     }
 

@@ -109,16 +109,26 @@ public final class DNSServer: @unchecked Sendable {
         lock.withLock { statsSignal = usr1 }
     }
 
-    /// The UDP workers' per-datagram entry: the current snapshot, the answer engine, the reply
-    /// written into the worker's buffer.
+    /// The UDP workers' per-datagram entry: the current snapshot, the fast path (no heap
+    /// allocation; `Authority.FastPath`), or the general engine for what the plan does not cover;
+    /// the reply written into the worker's buffer. Each worker gets its own scratch buffers.
     private func answerer() -> UDPWorker.Answerer {
-        { [store] query, client, out in
-            let catalog = store.load().catalog
-            guard let reply = Authority.respond(to: Array(query), source: client, transport: .udp, catalog: catalog),
+        let scratch = ScratchBox()
+        return { [store] query, client, out in
+            let snapshot = store.load()
+            let n = snapshot.fastPath.respond(to: query, source: client, into: out, scratch: &scratch.value)
+            guard n == Authority.FastPath.askGeneral else { return n }
+            guard let reply = Authority.respond(to: scratch.value.input, source: client, transport: .udp,
+                                                catalog: snapshot.catalog),
                   reply.count <= out.count else { return 0 }
             reply.withUnsafeBytes { out.copyMemory(from: $0) }
             return reply.count
         }
+    }
+
+    /// One worker's fast-path buffers (used by that worker's thread only).
+    private final class ScratchBox {
+        var value = Authority.FastPathScratch()
     }
 
     private func append(_ channel: Channel) {

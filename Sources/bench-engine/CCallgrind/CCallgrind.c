@@ -1,0 +1,2 @@
+// Everything is in include/CCallgrind.h (static inline client requests).
+#include "CCallgrind.h"
