@@ -42,7 +42,8 @@ public enum PolicyLoader {
         let reader = YAMLReader(file: path)
         let root: YNode
         do {
-            guard let node = try Yams.compose(yaml: yaml) else {
+            // `.basic`: no YAML 1.1 type guessing (we read scalar text only), and no regex per scalar.
+            guard let node = try Yams.compose(yaml: yaml, .basic) else {
                 throw PolicyError(file: path, "the policy is empty (expected server:, regions:, pools:, zones:)")
             }
             root = node
