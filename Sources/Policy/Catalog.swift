@@ -21,6 +21,10 @@ public struct Catalog: Sendable {
     public var regionTable: DecisionTable?
     /// Compile time and table sizes (set by `PolicyLoader`).
     public var report: CompileReport?
+    /// Problems that do not stop the policy loading (`file:line:column: warning: ...`), e.g.
+    /// regions keyed on the database while none is configured, pools that can never answer,
+    /// regions no steered name uses. `geodns check` and reloads should print them.
+    public var warnings: [Diagnostic] = []
 
     public init(settings: ServerSettings, zones: [Zone], regions: [Region], tests: [PolicyTest],
                 sourcePath: String, database: GeoIPDatabase?) {

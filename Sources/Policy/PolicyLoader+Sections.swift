@@ -202,6 +202,7 @@ extension PolicyLoader {
                 reader.error(entry.keyNode, "region '\(name)' matches nobody: give continents, countries, subdivisions, asns or networks")
             }
             spec.regionIndex[name] = spec.regions.count
+            spec.regionPositions.append(SourcePosition(entry.keyNode.mark))
             spec.regions.append(region)
             spec.regionNetworks.append(networks)
         }

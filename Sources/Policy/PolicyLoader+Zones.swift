@@ -380,6 +380,7 @@ extension PolicyLoader {
         func pools(_ n: YNode, _ label: String) -> [Int]? {
             guard let items = reader.list(n, label) else { return nil }
             var out: [Int] = []
+            var cnameBefore: String? = nil
             for item in items {
                 guard let name = reader.scalar(item, "a pool name") else { continue }
                 guard let index = spec.poolIndex[name] else {
@@ -390,7 +391,13 @@ extension PolicyLoader {
                     continue
                 }
                 if out.contains(index) { reader.error(item, "pool '\(name)' is listed twice in \(label)"); continue }
-                if spec.pools[index].cname != nil, usesCNAME == nil { usesCNAME = item }
+                if let c = cnameBefore {
+                    reader.warn(item, "pool '\(name)' in \(label) is never used: CNAME pool '\(c)' before it answers every type")
+                }
+                if spec.pools[index].cname != nil {
+                    if usesCNAME == nil { usesCNAME = item }
+                    cnameBefore = cnameBefore ?? name
+                }
                 out.append(index)
             }
             return out

@@ -81,7 +81,20 @@ public enum PolicyLoader {
         guard !reader.hasErrors else {
             throw PolicyError(reader.diagnostics.sorted { ($0.line, $0.column) < ($1.line, $1.column) })
         }
-        return Compiler.compile(spec, database: database, sourcePath: path)
+        if database == nil {
+            for (i, region) in spec.regions.enumerated()
+            where !(region.continents.isEmpty && region.countries.isEmpty && region.subdivisions.isEmpty && region.asns.isEmpty) {
+                reader.warn(spec.regionPositions[i], "region '\(region.name)' matches on the database (continents, countries, subdivisions, asns) but no server.geoip database is loaded: only its networks: match")
+            }
+        }
+        var used = Set<RegionID>()
+        for zone in spec.zones { for steer in zone.steers { used.formUnion(steer.regionPools.keys) } }
+        for (i, region) in spec.regions.enumerated() where !used.contains(i) {
+            reader.warn(spec.regionPositions[i], "region '\(region.name)' is not used by any steered name")
+        }
+        var catalog = Compiler.compile(spec, database: database, sourcePath: path)
+        catalog.warnings = reader.warnings.sorted { ($0.line, $0.column) < ($1.line, $1.column) }
+        return catalog
     }
 
     // MARK: YAML errors
@@ -181,6 +194,7 @@ struct PolicySpec {
     var regions: [Region] = []
     var regionNetworks: [[IPNetwork]] = []
     var regionIndex: [String: RegionID] = [:]
+    var regionPositions: [SourcePosition] = []
     var pools: [PoolSpec] = []
     var poolIndex: [String: Int] = [:]
     var zones: [ZoneSpec] = []

@@ -13,7 +13,16 @@ final class YAMLReader {
 
     init(file: String) { self.file = file }
 
+    /// Things that load but are probably not what the author meant (`geodns check` prints them).
+    private(set) var warnings: [Diagnostic] = []
+
     var hasErrors: Bool { !diagnostics.isEmpty }
+
+    func warn(_ node: YNode, _ message: String) { warn(SourcePosition(node.mark), message) }
+
+    func warn(_ position: SourcePosition, _ message: String) {
+        warnings.append(Diagnostic(file: file, line: position.line, column: position.column, message: "warning: " + message))
+    }
 
     func error(_ mark: Mark?, _ message: String) {
         diagnostics.append(Diagnostic(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1, message: message))

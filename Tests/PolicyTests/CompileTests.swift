@@ -178,6 +178,17 @@ import Testing
         #expect(report.databaseNetworks == 0)
     }
 
+    @Test func warningsDoNotStopLoading() throws {
+        let catalog = try load(basePolicy
+            .replacingOccurrences(of: "pools:\n", with: "  unused: { networks: [192.0.2.0/24] }\npools:\n")
+            .replacingOccurrences(of: "europe: [eu] }", with: "europe: [cdn, eu] }"))
+        #expect(catalog.warnings.map(\.description) == [
+            "t.yaml:2:3: warning: region 'europe' matches on the database (continents, countries, subdivisions, asns) but no server.geoip database is loaded: only its networks: match",
+            "t.yaml:3:3: warning: region 'unused' is not used by any steered name",
+            "t.yaml:15:39: warning: pool 'eu' in steer www.example.com. region europe is never used: CNAME pool 'cdn' before it answers every type",
+        ])
+    }
+
     @Test func identicalDataFromTwoPoolsIsOneAnswer() throws {
         // "global" and "same-as-global" give the same A RRset: one answer, so one run.
         let yaml = basePolicy.replacingOccurrences(of: "  europe: { continents: [EU] }", with: "  europe: { networks: [0.0.0.0/1] }")
