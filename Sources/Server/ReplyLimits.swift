@@ -45,17 +45,17 @@ public final class ReplyLimits: Sendable {
     public func apply(reply: UnsafeMutableRawBufferPointer, size: Int, client: ClientAddress, now: UInt32) -> Int {
         guard size >= 12, size <= reply.count else { return size }
         let c = config.load(ordering: .acquiring)
-        guard c.errorsPerSecond > 0 || c.rrl.enabled else { return size }
-        guard let summary = ReplySummary(UnsafeRawBufferPointer(rebasing: reply[0..<size])) else { return size }
-        let prefix = ResponseRateLimiter.prefixKey(client, v4: c.rrl.ipv4Prefix, v6: c.rrl.ipv6Prefix)
-        if summary.responseClass == .error, c.errorsPerSecond > 0 {
+        // The common case costs three byte reads: an answer (or NXDOMAIN) with RRL off.
+        if c.errorsPerSecond > 0, ReplyLimits.isError(reply) {
+            let prefix = ResponseRateLimiter.prefixKey(client, v4: c.rrl.ipv4Prefix, v6: c.rrl.ipv6Prefix)
             let key = ResponseRateLimiter.key(prefix: prefix, responseClass: .error, name: 0)
             if errors.decide(key: key, now: now, rate: c.errorsPerSecond, slip: 0) != .send {
                 metrics.errorRepliesLimited.wrappingIncrement(ordering: .relaxed)
                 return 0
             }
         }
-        guard c.rrl.enabled else { return size }
+        guard c.rrl.enabled, let summary = ReplySummary(UnsafeRawBufferPointer(rebasing: reply[0..<size])) else { return size }
+        let prefix = ResponseRateLimiter.prefixKey(client, v4: c.rrl.ipv4Prefix, v6: c.rrl.ipv6Prefix)
         let key = ResponseRateLimiter.key(prefix: prefix, responseClass: summary.responseClass, name: summary.nameHash)
         let verdict = rrl.decide(key: key, now: now, rate: c.rrl.responsesPerSecond, slip: c.rrl.slip)
         if verdict == .send { return size }
@@ -72,5 +72,15 @@ public final class ReplyLimits: Sendable {
         reply[2] |= 0x02
         for i in 6..<12 { reply[i] = 0 }
         return summary.questionEnd
+    }
+
+    /// An error reply: an RCODE other than NOERROR and NXDOMAIN, or NOERROR with no answer and no
+    /// authority records — which we only send as BADVERS (its upper RCODE bits live in the OPT
+    /// record; NODATA always carries the SOA).
+    static func isError(_ reply: UnsafeMutableRawBufferPointer) -> Bool {
+        let rcode = reply[3] & 0x0f
+        if rcode == 3 { return false }
+        if rcode != 0 { return true }
+        return reply[6] | reply[7] | reply[8] | reply[9] == 0
     }
 }

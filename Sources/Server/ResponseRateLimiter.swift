@@ -161,6 +161,9 @@ public struct ReplySummary: Sendable, Equatable {
         }
         questionEnd = end
         switch rcode {
+        case 0 where an == 0 && ns == 0:
+            responseClass = .error      // BADVERS (extended RCODE in the OPT record)
+            nameHash = 0
         case 0 where an > 0:
             responseClass = .answer
             nameHash = qnameHash

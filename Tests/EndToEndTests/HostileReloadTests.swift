@@ -148,7 +148,7 @@ struct HostileReloadEndToEndTests {
             let lost = fields.firstIndex(of: "lost:").flatMap { $0 + 1 < fields.count ? Int(fields[$0 + 1]) : nil }
             let completed = text.split(separator: "\n").first { $0.contains("Queries completed:") } ?? "?"
             #expect(lost == 0, "dnsperf: \(lostLine) \(completed)\n\(text)")
-            print("reload under load: \(state.checked) answers checked, 0 expected lost (got \(state.lost)); dnsperf\(completed.drop(while: { $0 == " " }))")
+            print("reload under load: \(state.checked) answers checked, 0 expected lost (got \(state.lost)); dnsperf \(completed.drop(while: { $0 == " " }))")
         }
         #expect(daemon.isRunning)
     }

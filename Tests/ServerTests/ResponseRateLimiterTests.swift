@@ -156,6 +156,20 @@ struct ReplyLimitsTests {
         #expect(run(limits, refused, client: .v4(0xC633_6501), count: 1) == [refused.count])
     }
 
+    @Test("BADVERS (NOERROR in the header, no records) counts as an error reply; NXDOMAIN does not")
+    func badversIsAnError() throws {
+        let metrics = ServerMetrics()
+        let limits = ReplyLimits(settings: settings(rrl: false, errors: 10), metrics: metrics)
+        let name = try DomainName("www.example.com")
+        let badvers = Message(header: Header(id: 3, isResponse: true), questions: [Question(name: name, type: .a)],
+                              edns: EDNS(extendedRCode: 1)).encode()
+        #expect(run(limits, badvers, count: 30).filter { $0 == 0 }.count == 20)
+        var nx = Header(id: 4, isResponse: true, authoritative: true)
+        nx.rcode = .nxDomain
+        let nxReply = Message(header: nx, questions: [Question(name: name, type: .a)]).encode()
+        #expect(run(limits, nxReply, count: 30).allSatisfy { $0 == nxReply.count })
+    }
+
     @Test("RRL: over the rate, slip 2 sends every second limited reply as TC=1 with the question only")
     func slipRewrite() throws {
         let metrics = ServerMetrics()
