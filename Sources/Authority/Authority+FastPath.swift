@@ -71,6 +71,8 @@ extension Authority {
             var table: DecisionTable
             var replyStart: Int32
             var replyCount: Int32
+            /// Offset of this table's IPv4 first-level index in `v4Indexes` (-1: none).
+            var v4Index: Int32 = -1
         }
 
         /// A reply: header fields and the records of the three sections, contiguous in `records`.
@@ -130,6 +132,13 @@ extension Authority {
         let bodyLabels: [UInt8]
         /// Out of every zone (no suffix of the name is a name we hold).
         let refused: PlanSet
+        /// First-level indexes of large IPv4 decision tables: for each /16 `t`, the run holding
+        /// `t << 16` (65,536 entries + the last run), so a lookup binary-searches only the runs of
+        /// one /16 instead of the whole table. Shared by every decision with the same table.
+        let v4Indexes: [UInt32]
+        /// Tables smaller than this are searched whole; at most `maxIndexes` indexes (256 KiB each).
+        static let indexThreshold = 4096
+        static let maxIndexes = 16
 
         /// What the plan covers, for reports and tests.
         public struct Statistics: Sendable, Equatable {
@@ -141,6 +150,7 @@ extension Authority {
             public var steeredPlans = 0
             public var generalPlans = 0
             public var unsafeZones = 0
+            public var v4Indexes = 0
         }
         public let statistics: Statistics
 
@@ -157,7 +167,6 @@ extension Authority {
             planTypes = b.planTypes
             plans = b.plans
             planBodies = b.planBodies
-            steered = b.steered
             steeredReplies = b.steeredReplies
             steeredBodies = b.steeredBodies
             templates = b.templates
@@ -167,6 +176,29 @@ extension Authority {
             bodyFixups = b.bodyFixups
             bodyLabels = b.bodyLabels
             refused = b.refused
+            // First-level indexes for the large IPv4 tables (deduplicated by storage).
+            var indexes: [UInt32] = []
+            var byStorage: [UInt: Int32] = [:]
+            var steered = b.steered
+            for i in steered.indices {
+                let starts = steered[i].table.v4.starts
+                guard starts.count >= FastPath.indexThreshold else { continue }
+                let key = starts.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+                if let at = byStorage[key] { steered[i].v4Index = at; continue }
+                guard byStorage.count < FastPath.maxIndexes else { continue }
+                let at = Int32(indexes.count)
+                var j = 0
+                for t in 0..<65536 {
+                    let address = UInt32(t) << 16
+                    while j + 1 < starts.count && starts[j + 1] <= address { j += 1 }
+                    indexes.append(UInt32(j))
+                }
+                indexes.append(UInt32(starts.count - 1))
+                byStorage[key] = at
+                steered[i].v4Index = at
+            }
+            self.steered = steered
+            v4Indexes = indexes
             var capacity = 16
             while capacity < b.entries.count * 2 { capacity <<= 1 }
             var slots = [Int32](repeating: -1, count: capacity)
@@ -184,6 +216,7 @@ extension Authority {
             stats.bodies = b.bodies.count
             stats.bodyBytes = b.bodyBytes.count
             stats.steeredPlans = b.steered.count
+            stats.v4Indexes = byStorage.count
             statistics = stats
         }
 
@@ -191,27 +224,59 @@ extension Authority {
 
         @inline(__always) static func lower(_ c: UInt8) -> UInt8 { (c >= 0x41 && c <= 0x5A) ? c | 0x20 : c }
 
-        /// FNV-1a over the lowercased bytes `p[from..<to]`.
+        /// Eight name bytes at once with ASCII A-Z lowered (RFC 4343: only those fold); bytes
+        /// >= 0x80 are left alone.
+        @inline(__always)
+        static func lowerWord(_ x: UInt64) -> UInt64 {
+            let h7 = x & 0x7F7F_7F7F_7F7F_7F7F
+            let atLeastA = h7 &+ 0x3F3F_3F3F_3F3F_3F3F      // high bit: byte >= 0x41
+            let aboveZ = h7 &+ 0x2525_2525_2525_2525        // high bit: byte > 0x5A
+            let upper = atLeastA & ~aboveZ & ~x & 0x8080_8080_8080_8080
+            return x | (upper >> 2)
+        }
+
+        /// The lowered word of `p` at `w`, zero past `to` (the caller guarantees `w < to <= p.count`).
+        @inline(__always)
+        static func word(_ p: UnsafeRawBufferPointer, at w: Int, to: Int) -> UInt64 {
+            let remaining = to - w
+            if remaining >= 8 {
+                return lowerWord(UInt64(littleEndian: p.loadUnaligned(fromByteOffset: w, as: UInt64.self)))
+            }
+            var x: UInt64 = 0
+            if p.count - w >= 8 {
+                // First byte lowest, then cut at `to`.
+                x = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: w, as: UInt64.self))
+                x &= (1 << (UInt64(remaining) &* 8)) &- 1
+            } else {
+                var k = 0
+                while k < remaining { x |= UInt64(p[w + k]) << (UInt64(k) &* 8); k += 1 }
+            }
+            return lowerWord(x)
+        }
+
+        /// A hash of the lowercased name `p[from..<to]`, a word at a time.
         @inline(__always)
         static func hash(_ p: UnsafeRawBufferPointer, from: Int, to: Int) -> UInt32 {
-            var h: UInt32 = 2_166_136_261
-            var i = from
-            while i < to {
-                h = (h ^ UInt32(lower(p[i]))) &* 16_777_619
-                i += 1
+            var h: UInt64 = UInt64(truncatingIfNeeded: to - from) &* 0x9E37_79B9_7F4A_7C15
+            var w = from
+            while w < to {
+                h = (h ^ word(p, at: w, to: to)) &* 0xFF51_AFD7_ED55_8CCD
+                h ^= h >> 29
+                w += 8
             }
-            return h ^ (h >> 15)
+            return UInt32(truncatingIfNeeded: h ^ (h >> 32))
         }
 
         /// The entry holding the name `p[from..<to]` (wire labels, no root byte), case-insensitively;
-        /// -1 when none. The caller guarantees `0 <= from <= to <= p.count`.
+        /// -1 when none. The caller guarantees `0 <= from <= to <= p.count`. Keys are stored
+        /// lowercased, zero-padded to whole words, at word-aligned offsets.
         @inline(__always)
         func find(_ p: UnsafeRawBufferPointer, from: Int, to: Int) -> Int {
             let h = FastPath.hash(p, from: from, to: to)
             let length = to - from
             return slots.withUnsafeBufferPointer { slots in
                 entries.withUnsafeBufferPointer { entries in
-                    keys.withUnsafeBufferPointer { keys in
+                    keys.withUnsafeBytes { keys in
                         var s = Int(h) & slotMask
                         while true {
                             let index = Int(slots[s])
@@ -219,14 +284,41 @@ extension Authority {
                             let e = entries[index]
                             if e.hash == h && Int(e.keyLength) == length {
                                 let k = Int(e.keyStart)
-                                var j = 0
-                                while j < length, FastPath.lower(p[from + j]) == keys[k + j] { j += 1 }
-                                if j == length { return index }
+                                var w = 0
+                                while w < length,
+                                      FastPath.word(p, at: from + w, to: to) == UInt64(littleEndian: keys.loadUnaligned(fromByteOffset: k + w, as: UInt64.self)) {
+                                    w += 8
+                                }
+                                if w >= length { return index }
                             }
                             s = (s + 1) & slotMask
                         }
                     }
                 }
+            }
+        }
+
+        /// `s.table.lookup(client)`, through the first-level index for IPv4 when the table has one.
+        @inline(__always)
+        func decide(_ s: Steered, _ client: ClientAddress) -> (value: Int, scope: UInt8) {
+            guard case .v4(let a) = client, s.v4Index >= 0 else { return s.table.lookup(client) }
+            let base = Int(s.v4Index) + Int(a >> 16)
+            let values = s.table.v4.values
+            return s.table.v4.starts.withUnsafeBufferPointer { starts -> (value: Int, scope: UInt8) in
+                var lo = Int(v4Indexes[base])
+                var hi = Int(v4Indexes[base + 1]) + 1
+                guard lo >= 0, hi <= starts.count, lo < hi, values.count == starts.count else { return s.table.lookup(client) }
+                // Last run whose start <= a (starts[lo] <= a by construction of the index).
+                while hi - lo > 1 {
+                    let mid = (lo + hi) >> 1
+                    if starts[mid] <= a { lo = mid } else { hi = mid }
+                }
+                // The scope exactly as `PrefixMap.lookup` computes it.
+                var scope = 0
+                let first = starts[lo]
+                if first > 0 { scope = max(scope, (a ^ (first &- 1)).leadingZeroBitCount + 1) }
+                if lo + 1 < starts.count { scope = max(scope, (a ^ starts[lo + 1]).leadingZeroBitCount + 1) }
+                return (Int(values[lo]), UInt8(truncatingIfNeeded: min(scope, 32)))
             }
         }
 
@@ -476,7 +568,7 @@ extension Authority.FastPath {
         var scope = 0
         if m.plan < -1 {
             let s = steered[Int(-(m.plan + 2))]
-            let hit = s.table.lookup(client)
+            let hit = decide(s, client)
             guard hit.value >= 0, hit.value < Int(s.replyCount) else { return decline }
             body = steeredBodies[Int(s.replyStart) + hit.value]
             if hit.scope > 0, usedECS { scope = min(Int(hit.scope), maxScope) }
@@ -619,7 +711,7 @@ extension Authority.FastPath {
         var scope: UInt8 = 0
         if m.plan < -1 {
             let s = steered[Int(-(m.plan + 2))]
-            let hit = s.table.lookup(client)
+            let hit = decide(s, client)
             guard hit.value >= 0, hit.value < Int(s.replyCount) else { return .general }
             template = steeredReplies[Int(s.replyStart) + hit.value]
             guard template >= 0 else { return .general }
@@ -748,7 +840,8 @@ extension Authority.FastPath {
         mutating func addEntry(_ name: DomainName, zone zi: Int, safe: Bool) {
             let bytes = Array(name.wireBytes.dropLast())
             let keyStart = Int32(keys.count)
-            keys.append(contentsOf: bytes)
+            keys.append(contentsOf: bytes.map { Authority.FastPath.lower($0) })
+            keys.append(contentsOf: repeatElement(0, count: (8 - bytes.count % 8) % 8))   // whole words
             let h = bytes.withUnsafeBytes { Authority.FastPath.hash($0, from: 0, to: $0.count) }
             var exact = PlanSet.general, below = PlanSet.general
             if safe {

@@ -116,9 +116,9 @@ public final class DNSServer: @unchecked Sendable {
         let scratch = ScratchBox()
         return { [store] query, client, out in
             let snapshot = store.load()
-            let n = snapshot.fastPath.respond(to: query, source: client, into: out, scratch: &scratch.value)
+            let n = snapshot.fastPath.respond(to: query, source: client, into: out, scratch: &scratch.pointer.pointee)
             guard n == Authority.FastPath.askGeneral else { return n }
-            guard let reply = Authority.respond(to: scratch.value.input, source: client, transport: .udp,
+            guard let reply = Authority.respond(to: scratch.pointer.pointee.input, source: client, transport: .udp,
                                                 catalog: snapshot.catalog),
                   reply.count <= out.count else { return 0 }
             reply.withUnsafeBytes { out.copyMemory(from: $0) }
@@ -126,9 +126,15 @@ public final class DNSServer: @unchecked Sendable {
         }
     }
 
-    /// One worker's fast-path buffers (used by that worker's thread only).
+    /// One worker's fast-path buffers (used by that worker's thread only). Behind a pointer so
+    /// the per-datagram `inout` access skips the runtime exclusivity check a class property costs.
     private final class ScratchBox {
-        var value = Authority.FastPathScratch()
+        let pointer = UnsafeMutablePointer<Authority.FastPathScratch>.allocate(capacity: 1)
+        init() { pointer.initialize(to: Authority.FastPathScratch()) }
+        deinit {
+            pointer.deinitialize(count: 1)
+            pointer.deallocate()
+        }
     }
 
     private func append(_ channel: Channel) {

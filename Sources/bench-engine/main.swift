@@ -72,12 +72,12 @@ func fail(_ message: String) -> Never {
 
 // MARK: - arguments
 
-var configPath = "config.yaml"
-var queriesPath = "/tmp/geolab-bench/queries-ecs.bin"
-var count = 20_000
-var pathChoice = "both"
-var rounds = 5
-var underCallgrind = false
+nonisolated(unsafe) var configPath = "config.yaml"
+nonisolated(unsafe) var queriesPath = "/tmp/geolab-bench/queries-ecs.bin"
+nonisolated(unsafe) var count = 20_000
+nonisolated(unsafe) var pathChoice = "both"
+nonisolated(unsafe) var rounds = 5
+nonisolated(unsafe) var underCallgrind = false
 do {
     var args = CommandLine.arguments.dropFirst()
     while let a = args.popFirst() {
@@ -135,57 +135,72 @@ let countingActive: Bool = {
 
 // MARK: - the loops
 
-var scratch = Authority.FastPathScratch()
-var sink = 0
+/// The loops' state, outside any actor (no isolation checks inside the measured loops); the
+/// scratch behind a pointer as the server keeps it (no runtime exclusivity checks).
+final class Harness: @unchecked Sendable {
+    let fast: Authority.FastPath
+    let catalog: Catalog
+    let queries: [[UInt8]]
+    let source: ClientAddress
+    let scratch = UnsafeMutablePointer<Authority.FastPathScratch>.allocate(capacity: 1)
+    let out = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
+    var sink = 0
+    /// Counts per tier of the last `fastLoop(_:countTiers: true)`.
+    var tiers: [Authority.FastPathScratch.Tier: Int] = [:]
 
-let outBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
+    init(fast: Authority.FastPath, catalog: Catalog, queries: [[UInt8]], source: ClientAddress) {
+        self.fast = fast; self.catalog = catalog; self.queries = queries; self.source = source
+        scratch.initialize(to: Authority.FastPathScratch())
+    }
 
-/// Counts per tier of the last `fastLoop(.encode)`.
-nonisolated(unsafe) var tiers: [Authority.FastPathScratch.Tier: Int] = [:]
-
-@MainActor @inline(never)
-func fastLoop(_ stage: Authority.FastPath.Stage, countTiers: Bool = false) {
-    for q in queries {
-        let r = q.withUnsafeBytes { fast.respond(to: $0, source: source, into: outBuffer, scratch: &scratch, through: stage, express: true) }
-        if r == Authority.FastPath.askGeneral {
-            // What the server does then: the general engine on the same bytes (encode stage only).
-            if stage == .encode, let reply = Authority.respond(to: scratch.input, source: source, transport: .udp, catalog: catalog) {
-                sink &+= reply.count
+    @inline(never)
+    func fastLoop(_ stage: Authority.FastPath.Stage, countTiers: Bool = false) {
+        var sink = 0
+        for q in queries {
+            let r = q.withUnsafeBytes {
+                fast.respond(to: $0, source: source, into: out, scratch: &scratch.pointee, through: stage, express: true)
             }
-        } else {
-            sink &+= r &+ scratch.probe
+            if r == Authority.FastPath.askGeneral {
+                // What the server does then: the general engine on the same bytes (encode stage only).
+                if stage == .encode,
+                   let reply = Authority.respond(to: scratch.pointee.input, source: source, transport: .udp, catalog: catalog) {
+                    sink &+= reply.count
+                }
+            } else {
+                sink &+= r &+ scratch.pointee.probe
+            }
+            if countTiers { tiers[scratch.pointee.lastTier, default: 0] += 1 }
         }
-        if countTiers { tiers[scratch.lastTier, default: 0] += 1 }
+        self.sink &+= sink
+    }
+
+    enum GeneralStage: Int, CaseIterable { case parse, client, answer, encode }
+
+    @inline(never)
+    func generalLoop(_ stage: GeneralStage) {
+        var sink = 0
+        for q in queries {
+            switch stage {
+            case .encode:
+                if let r = Authority.respond(to: q, source: source, transport: .udp, catalog: catalog) { sink &+= r.count }
+            default:
+                guard case .query(let query) = Query.parse(q, payloadSize: catalog.settings.udpPayloadSize) else { continue }
+                if stage == .parse { sink &+= Int(query.question.type.rawValue); continue }
+                let client = Authority.clientAddress(for: query, source: source, settings: catalog.settings.ecs)
+                if stage == .client { sink &+= client.hashValue & 1; continue }
+                let message = Authority.answer(query, client: client, catalog: catalog)
+                sink &+= message.answers.count
+            }
+        }
+        self.sink &+= sink
     }
 }
 
-enum GeneralStage: Int, CaseIterable { case parse, client, answer, encode }
-
-@MainActor @inline(never)
-func generalLoop(_ stage: GeneralStage) -> Int {
-    var replies = 0
-    for q in queries {
-        switch stage {
-        case .encode:
-            if let r = Authority.respond(to: q, source: source, transport: .udp, catalog: catalog) {
-                sink &+= r.count
-                replies += 1
-            }
-        default:
-            guard case .query(let query) = Query.parse(q, payloadSize: catalog.settings.udpPayloadSize) else { continue }
-            if stage == .parse { sink &+= Int(query.question.type.rawValue); continue }
-            let client = Authority.clientAddress(for: query, source: source, settings: catalog.settings.ecs)
-            if stage == .client { sink &+= client.hashValue & 1; continue }
-            let message = Authority.answer(query, client: client, catalog: catalog)
-            sink &+= message.answers.count
-            replies += 1
-        }
-    }
-    return replies
-}
+let harness = Harness(fast: fast, catalog: catalog, queries: queries, source: source)
+typealias GeneralStage = Harness.GeneralStage
 
 /// Runs `body` once per round; returns (best ns/query, allocations/query of the last round).
-@MainActor func measure(_ body: () -> Void) -> (ns: Double, allocs: Double) {
+func measure(_ body: () -> Void) -> (ns: Double, allocs: Double) {
     var best = Double.infinity
     var allocs = 0
     for _ in 0..<rounds {
@@ -221,31 +236,32 @@ print(countingActive ? "allocation count: malloc & co. interposed (mk/perf.mk)"
                      : "allocation count INACTIVE: build with `make bench-cost` (links the counting malloc)")
 
 // Warm-up: scratch buffers reach their capacity, lazy bindings resolve.
-fastLoop(.encode)
-_ = generalLoop(.encode)
+harness.fastLoop(.encode)
+harness.generalLoop(.encode)
 
 let doFast = pathChoice == "fast" || pathChoice == "both"
 let doGeneral = pathChoice == "general" || pathChoice == "both"
 
 if underCallgrind {
     if doFast {
-        for stage in Authority.FastPath.Stage.allCases { profile("fast-\(stage)") { fastLoop(stage) } }
+        for stage in Authority.FastPath.Stage.allCases { profile("fast-\(stage)") { harness.fastLoop(stage) } }
     }
     if doGeneral {
-        for stage in GeneralStage.allCases { profile("general-\(stage)") { _ = generalLoop(stage) } }
+        for stage in GeneralStage.allCases { profile("general-\(stage)") { harness.generalLoop(stage) } }
     }
-    print("callgrind dumps written (sink \(sink & 1))")
+    print("callgrind dumps written (sink \(harness.sink & 1))")
     exit(0)
 }
 
 if doFast {
-    fastLoop(.encode, countTiers: true)
+    harness.fastLoop(.encode, countTiers: true)
+    let tiers = harness.tiers
     print("\nfast path (Authority.FastPath): \(tiers[.express] ?? 0) express, \(tiers[.templated] ?? 0) templated, \(tiers[.general] ?? 0) general engine, \(tiers[.drop] ?? 0) dropped")
     print("| stage | ns/query (cumulative) | ns/query (stage) | allocations/query (cumulative) |")
     print("|---|---|---|---|")
     var previous = 0.0
     for stage in Authority.FastPath.Stage.allCases {
-        let m = measure { fastLoop(stage) }
+        let m = measure { harness.fastLoop(stage) }
         print("| \(stage) | \(fmt(m.ns)) | \(fmt(m.ns - previous)) | \(fmt(m.allocs, 3)) |")
         previous = m.ns
     }
@@ -256,9 +272,9 @@ if doGeneral {
     print("|---|---|---|---|")
     var previous = 0.0
     for stage in GeneralStage.allCases {
-        let m = measure { _ = generalLoop(stage) }
+        let m = measure { harness.generalLoop(stage) }
         print("| \(stage) | \(fmt(m.ns)) | \(fmt(m.ns - previous)) | \(fmt(m.allocs, 3)) |")
         previous = m.ns
     }
 }
-print(sink == 42 ? " " : "")
+print(harness.sink == 42 ? " " : "")

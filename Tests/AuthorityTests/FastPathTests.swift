@@ -235,6 +235,28 @@ import Testing
         }
     }
 
+    /// The first-level /16 index over large IPv4 tables gives exactly `PrefixMap.lookup`'s value
+    /// and scope: random addresses and every run boundary.
+    @Test(.enabled(if: GeoLite2.path != nil, "GeoLite2-City (PyPI maxminddb-geolite2) is not installed"))
+    func indexedIPv4LookupEqualsTableLookup() throws {
+        let catalog = try #require(GeoLite2ScopeTests.catalog)
+        let fast = Authority.FastPath(catalog: catalog)
+        #expect(fast.statistics.v4Indexes > 0)
+        var g = Generator(state: 12)
+        var checked = 0, mismatches = 0
+        for s in fast.steered where s.v4Index >= 0 {
+            var addresses: [UInt32] = (0..<20000).map { _ in UInt32(truncatingIfNeeded: g.next()) }
+            for start in s.table.v4.starts { addresses.append(start); addresses.append(start &- 1) }
+            addresses.append(contentsOf: [0, .max, 0xFFFF_0000, 0x0001_0000, 0x0000_FFFF])
+            for a in addresses {
+                let x = fast.decide(s, .v4(a)), y = s.table.lookup(.v4(a))
+                checked += 1
+                if x.value != y.value || x.scope != y.scope { mismatches += 1 }
+            }
+        }
+        #expect(checked > 0 && mismatches == 0, "\(mismatches) of \(checked)")
+    }
+
     @Test func planCoversEveryName() {
         let fast = Authority.FastPath(catalog: Fixture.catalog())
         #expect(fast.statistics.unsafeZones == 0)
