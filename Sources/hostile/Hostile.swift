@@ -423,6 +423,7 @@ final class DaemonProcess {
         // The storm, in batches; each batch waits for its valid replies (self-clocking, so no
         // socket buffer overflows and a lost valid reply is the daemon's fault).
         var sent = 0, sendFailures = 0, replies = 0, validSent = 0, validOK = 0
+        var bytesOut = 0, bytesIn = 0
         var wrong: [String] = []
         var byKind: [Kind: Int] = [:]
         var pending: [UInt16: [UInt8]] = [:]
@@ -445,10 +446,17 @@ final class DaemonProcess {
                 } else {
                     packet = factory.make(kind, id: 0)
                 }
-                if client.send(packet) { sent += 1; byKind[kind, default: 0] += 1 } else { sendFailures += 1 }
+                if client.send(packet) {
+                    sent += 1
+                    bytesOut += packet.count
+                    byKind[kind, default: 0] += 1
+                } else {
+                    sendFailures += 1
+                }
             }
             client.receive(ms: 5000, until: { pending.isEmpty }) { reply in
                 replies += 1
+                bytesIn += reply.count
                 guard reply.count >= 2 else { return }
                 let id = UInt16(reply[0]) << 8 | UInt16(reply[1])
                 guard Int(id) < PacketFactory.validIDs, let want = pending.removeValue(forKey: id) else { return }
@@ -459,7 +467,7 @@ final class DaemonProcess {
             for (id, _) in pending where wrong.count < 5 { wrong.append("id \(id): no reply") }
             pending.removeAll()
         }
-        client.receive(ms: 1000, until: { false }) { _ in replies += 1 }   // stragglers
+        client.receive(ms: 1000, until: { false }) { replies += 1; bytesIn += $0.count }   // stragglers
 
         // Alive, answering, counters, memory.
         var aliveAnswer = false
@@ -495,6 +503,8 @@ final class DaemonProcess {
         print("  daemon counters (delta): udp_queries=\(udp) responses=\(responses) dropped=\(dropped) " +
               "error_replies_limited=\(delta("error_replies_limited_total")) rrl_dropped=\(delta("rrl_dropped_total")) " +
               "rrl_slipped=\(delta("rrl_slipped_total")) truncated=\(delta("truncated_total"))")
+        print("  bytes: \(bytesOut) sent, \(bytesIn) received back (x\(String(format: "%.2f", Double(bytesIn) / Double(max(1, bytesOut)))): " +
+              "what a spoofed flood of this mix would reflect)")
         for w in wrong { print("  WRONG \(w)") }
         var ok = true
         for (what, passed) in checks {
