@@ -44,15 +44,29 @@ extension Catalog {
             }
             if let record = lookup.record {
                 match.record = record
-                match.databaseNetwork = IPNetwork.block(around: client, prefixLength: lookup.prefixLength)
+                if case .v6(let a) = client, a >> 32 == 0xFFFF {
+                    // Mapped addresses are answered as IPv4, with an IPv4 prefix length.
+                    match.databaseNetwork = IPNetwork.block(around: .v4(UInt32(truncatingIfNeeded: a)), prefixLength: lookup.prefixLength)
+                } else {
+                    match.databaseNetwork = IPNetwork.block(around: client, prefixLength: lookup.prefixLength)
+                }
             }
         }
-        // Overrides: the longest explicit network containing the client.
-        var best: (id: RegionID, net: IPNetwork)? = nil
+        // Overrides: the longest explicit network containing the client. An IPv6 client that
+        // stands for an IPv4 address (mapped, 6to4, ...) also matches IPv4 networks, ranked by
+        // their length inside IPv6, as the compiled table does.
+        let embedded: (ipv4: UInt32, aliasLength: Int)? = {
+            guard case .v6(let a) = client else { return nil }
+            return Compiler.embeddedIPv4(a, Compiler.ipv4AliasPrefixes(database))
+        }()
+        var best: (id: RegionID, net: IPNetwork, length: Int)? = nil
         for (id, region) in regions.enumerated() {
             for text in region.networks {
-                guard case .success(let net) = IPNetwork.parse(text), net.contains(client) else { continue }
-                if best == nil || net.prefixLength > (best?.net.prefixLength ?? -1) { best = (id, net) }
+                guard case .success(let net) = IPNetwork.parse(text) else { continue }
+                var length: Int? = net.contains(client) ? net.prefixLength : nil
+                if length == nil, let e = embedded, net.contains(.v4(e.ipv4)) { length = e.aliasLength + net.prefixLength }
+                guard let l = length else { continue }
+                if best == nil || l > (best?.length ?? -1) { best = (id, net, l) }
             }
         }
         if let best {

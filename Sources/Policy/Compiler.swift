@@ -183,8 +183,9 @@ enum Compiler {
         let walk = clock.now - walkStart
         // The IPv4 space also lives inside IPv6 (RFC 4291 §2.5.5 mapped and compatible, RFC 3056
         // 6to4); the database answers those as IPv4, and so must an IPv6 client's table.
+        let aliases = ipv4AliasPrefixes(database)
         var v6Networks = base6.networks
-        for n in base4.networks { v6Networks.append(contentsOf: ipv4Aliases(n)) }
+        for n in base4.networks { v6Networks.append(contentsOf: ipv4Aliases(n, aliases)) }
         var over4: [PrefixMap<UInt32>.Network] = []
         var over6: [PrefixMap<UInt128>.Network] = []
         for (id, list) in networks.enumerated() {
@@ -193,7 +194,7 @@ enum Compiler {
                 case .v4(let a, let p):
                     let n = PrefixMap<UInt32>.Network(address: a, prefixLength: p, value: id)
                     over4.append(n)
-                    over6.append(contentsOf: ipv4Aliases(n))
+                    over6.append(contentsOf: ipv4Aliases(n, aliases))
                 case .v6(let a, let p): over6.append(.init(address: a, prefixLength: p, value: id))
                 }
             }
@@ -204,16 +205,36 @@ enum Compiler {
         return (table, visited, walk)
     }
 
-    /// An IPv4 network's places in the IPv6 space: ::a.b.c.d/96+p (where MaxMind trees keep
-    /// IPv4), ::ffff:a.b.c.d/96+p (mapped) and 2002:aabb:ccdd::/16+p (6to4).
-    static func ipv4Aliases(_ n: PrefixMap<UInt32>.Network) -> [PrefixMap<UInt128>.Network] {
-        let a = UInt128(n.address)
+    /// Where the IPv4 space appears inside IPv6 for lookups in `database`: always the mapped
+    /// ::ffff:0:0/96 (RFC 4291 §2.5.5.2; answered as IPv4 whatever the database); in an IPv6
+    /// tree also ::/96 (where MaxMind keeps IPv4) and the tree's own aliases (6to4 2002::/16,
+    /// Teredo 2001::/32 in GeoLite2). The 32 bits after the prefix are the IPv4 address.
+    static func ipv4AliasPrefixes(_ database: GeoIPDatabase?) -> [(address: UInt128, length: Int)] {
+        var out: [(address: UInt128, length: Int)] = [(UInt128(0xFFFF) << 32, 96)]
+        guard let database, database.metadata.ipVersion == 6 else { return out }
+        out.append((0, 96))
+        for a in database.ipv4Aliases where a.family == .v6 && a.prefixLength >= 0 && a.prefixLength <= 96 {
+            let masked = a.address & NetworkAggregator<UInt128>.mask(a.prefixLength)
+            if !out.contains(where: { $0.address == masked && $0.length == a.prefixLength }) { out.append((masked, a.prefixLength)) }
+        }
+        return out
+    }
+
+    /// An IPv4 network's places in the IPv6 space (see `ipv4AliasPrefixes`).
+    static func ipv4Aliases(_ n: PrefixMap<UInt32>.Network, _ prefixes: [(address: UInt128, length: Int)]) -> [PrefixMap<UInt128>.Network] {
         let p = min(max(n.prefixLength, 0), 32)
-        return [
-            .init(address: a, prefixLength: 96 + p, value: n.value),
-            .init(address: (UInt128(0xFFFF) << 32) | a, prefixLength: 96 + p, value: n.value),
-            .init(address: (UInt128(0x2002) << 112) | (a << 80), prefixLength: 16 + p, value: n.value),
-        ]
+        let a = UInt128(n.address & NetworkAggregator<UInt32>.mask(p))
+        return prefixes.map { alias in
+            .init(address: alias.address | (a << UInt128(96 - alias.length)), prefixLength: alias.length + p, value: n.value)
+        }
+    }
+
+    /// The IPv4 address an IPv6 client stands for, when it lies in one of `prefixes`.
+    static func embeddedIPv4(_ address: UInt128, _ prefixes: [(address: UInt128, length: Int)]) -> (ipv4: UInt32, aliasLength: Int)? {
+        for alias in prefixes where address & NetworkAggregator<UInt128>.mask(alias.length) == alias.address {
+            return (UInt32(truncatingIfNeeded: address >> UInt128(96 - alias.length)), alias.length)
+        }
+        return nil
     }
 
     /// What a pool answers for a query type class, if anything: a CNAME pool answers every

@@ -245,6 +245,18 @@ import Testing
         #expect(catalog.tests[1].type == .aaaa && catalog.tests[1].subnet == nil && catalog.tests[1].expect == ["2001:db8::1"])
     }
 
+    @Test func ipv4OverridesCoverMappedAddresses() throws {
+        let catalog = try load(Self.overridesPolicy)
+        let www = try #require(catalog.zones.first?.nodes[name("www.example.com.")]?.steering?.decision(for: .a))
+        let mapped = ClientAddress.v6(UInt128(0xFFFF) << 32 | 0xCB00_7105)   // ::ffff:203.0.113.5
+        guard case .records(let pool, _) = www.answer(for: mapped).answer else { Issue.record("no answer"); return }
+        #expect(pool == "office-web")
+        #expect(www.answer(for: mapped).scope == 120)
+        let m = catalog.classify(mapped)
+        #expect(m.regionName == "office" && m.compiledRegion == m.region)
+        #expect(m.rule == "networks 203.0.113.0/24 (override)")
+    }
+
     @Test func classifyExplainsOverrides() throws {
         let catalog = try load(Self.overridesPolicy)
         let m = catalog.classify(.v4(0x0A01_0203))   // 10.1.2.3

@@ -216,7 +216,7 @@ struct GeoLite2ScenarioTests {
     }
 
     /// Networks needed to write the table's runs as CIDR blocks, IPv4 plus IPv6 without the
-    /// IPv4 aliases (::/96, ::ffff:0:0/96, 2002::/16).
+    /// IPv4 aliases (::/96, ::ffff:0:0/96, Teredo 2001::/32, 2002::/16).
     static func cidrCount(_ t: DecisionTable) -> Int {
         func blocks<A: FixedWidthInteger & UnsignedInteger>(_ first: A, _ last: A) -> Int {
             var n = 0, a = first
@@ -240,6 +240,7 @@ struct GeoLite2ScenarioTests {
         let s6 = t.v6.starts
         let aliases: [(UInt128, UInt128)] = [(0, UInt128(1) << 32 - 1),
                                              (UInt128(0xFFFF) << 32, (UInt128(0xFFFF) << 32) | UInt128(UInt32.max)),
+                                             (UInt128(0x2001) << 112, (UInt128(0x2001) << 112) | (UInt128(1) << 96 - 1)),
                                              (UInt128(0x2002) << 112, (UInt128(0x2003) << 112) - 1)]
         for i in s6.indices {
             let first = s6[i], last = i + 1 < s6.count ? s6[i + 1] - 1 : UInt128.max
@@ -264,16 +265,47 @@ struct GeoLite2ScenarioTests {
         try ScenarioTests.check(try #require(Self.catalog), row)
     }
 
+    /// The scopes gdnsd returned for the same policy and database (../shared/lab/PEERS.md):
+    /// (subnet, query, scope).
+    static let gdnsdScopes: [(String, String, UInt8)] = [
+        ("81.2.69.0/24", "www A", 16), ("8.8.8.0/24", "www A", 13), ("1.0.16.0/24", "www A", 20),
+        ("200.160.0.0/24", "www A", 12), ("203.2.218.0/24", "www A", 21),
+        ("2a02:26f0::/48", "www AAAA", 41), ("2001:218::/48", "www AAAA", 32), ("2001:4860::/48", "www AAAA", 32),
+        ("1.0.16.0/24", "cdn CNAME", 15), ("203.2.218.0/24", "cdn CNAME", 15), ("2001:218::/48", "cdn CNAME", 23),
+        ("82.69.80.0/24", "www A", 12), ("10.1.2.0/24", "www A", 8),
+    ]
+
+    @Test func scopesMatchGdnsd() throws {
+        let catalog = try #require(Self.catalog)
+        let zone = try #require(catalog.zones.first)
+        for (subnet, query, want) in Self.gdnsdScopes {
+            let parts = query.split(separator: " ")
+            let steering = try #require(zone.nodes[name("\(parts[0]).example.com.")]?.steering)
+            let d = try #require(steering.decision(for: RRType(mnemonic: String(parts[1])) ?? .a))
+            guard case .success(let net) = IPNetwork.parse(subnet) else { continue }
+            let scope = d.answer(for: net.firstAddress).scope
+            print("\(subnet) \(query): scope /\(scope) (gdnsd /\(want))")
+            #expect(scope == want, "\(subnet) \(query)")
+        }
+    }
+
     @Test func regionTableMatchesTheDatabaseOnRandomAddresses() throws {
         let catalog = try #require(Self.catalog)
         let table = try #require(catalog.regionTable)
         let www = try #require(catalog.zones.first?.nodes[name("www.example.com.")]?.steering?.decision(for: .a))
         var rng = SplitMix64(seed: 7)
         var mismatches: [String] = []
-        for i in 0..<20_000 {
-            let c: ClientAddress = i % 4 == 3
-                ? .v6(UInt128(UInt64.random(in: 0...UInt64.max, using: &rng)) << 64 | UInt128(0x2000) << 112)
-                : .v4(UInt32.random(in: 0...UInt32.max, using: &rng))
+        for i in 0..<24_000 {
+            let v4 = UInt32.random(in: 0...UInt32.max, using: &rng)
+            let low = UInt128(UInt64.random(in: 0...UInt64.max, using: &rng))
+            let c: ClientAddress
+            switch i % 8 {
+            case 3, 7: c = .v6(UInt128(UInt64.random(in: 0...UInt64.max, using: &rng)) << 64 | UInt128(0x2000) << 112)
+            case 5: c = .v6(UInt128(0x2001) << 112 | UInt128(v4) << 64 | low)        // Teredo (an alias in GeoLite2)
+            case 6: c = .v6(UInt128(0x2002) << 112 | UInt128(v4) << 80 | (low >> 48)) // 6to4
+            case 4: c = .v6(UInt128(0xFFFF) << 32 | UInt128(v4))                       // mapped
+            default: c = .v4(v4)
+            }
             let m = catalog.classify(c)
             if table.lookup(c).value != m.region, mismatches.count < 5 { mismatches.append("\(c): table \(table.lookup(c).value), slow \(m.region) (\(m.rule))") }
             // The scope block of the www answer: both ends classify to the same answer.
