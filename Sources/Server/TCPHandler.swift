@@ -62,7 +62,8 @@ final class TCPQueryHandler: ChannelInboundHandler {
         answered += 1
         entry?.touch()
         if answered >= maxQueries {
-            context.writeAndFlush(wrapOutboundOut(out)).whenComplete { _ in context.close(promise: nil) }
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            context.writeAndFlush(wrapOutboundOut(out)).whenComplete { _ in bound.value.close(promise: nil) }
         } else {
             context.write(wrapOutboundOut(out), promise: nil)
             if !context.channel.isWritable {
@@ -164,9 +165,10 @@ final class TCPReadDeadlineHandler: ChannelInboundHandler {
             deadline = nil
         }
         if inFrame, deadline == nil {
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
             deadline = context.eventLoop.scheduleTask(in: timeout) { [metrics] in
                 metrics.tcpReadTimeouts.wrappingIncrement(ordering: .relaxed)
-                context.close(promise: nil)
+                bound.value.close(promise: nil)
             }
         }
         context.fireChannelRead(data)

@@ -31,7 +31,7 @@ enum FuzzMessage {
     }()
 
     /// config.yaml of this checkout, compiled once against data/geodns-demo.mmdb.
-    nonisolated(unsafe) static let catalog: Catalog? = {
+    static let catalog: Catalog? = {
         guard let f = fopen(root + "/config.yaml", "rb") else { return nil }
         defer { fclose(f) }
         var bytes: [UInt8] = []

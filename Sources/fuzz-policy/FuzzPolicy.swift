@@ -19,7 +19,7 @@ import Glibc
 
 enum FuzzPolicy {
     /// data/geodns-demo.mmdb of this checkout (from this file's path), opened once.
-    nonisolated(unsafe) static let database: GeoIPDatabase? = {
+    static let database: GeoIPDatabase? = {
         var path = #filePath
         for _ in 0..<3 {
             if let slash = path.lastIndex(of: "/") { path = String(path[..<slash]) }

@@ -274,7 +274,7 @@ final class DaemonProcess {
     init(binary: String, config: String) throws {
         port = DaemonProcess.freePort()
         log = FileManager.default.temporaryDirectory.appendingPathComponent("geodns-hostile-\(port)-\(getpid()).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["serve", "--config", config, "--listen", "127.0.0.1:\(port)", "--log-level", "notice"]
