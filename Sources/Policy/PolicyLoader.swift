@@ -40,6 +40,15 @@ public enum PolicyLoader {
     static func load(yaml: String, path: String, database given: GeoIPDatabase?, openDatabase: Bool,
                      nodeLimit: Int = nodeLimit) throws(PolicyError) -> Catalog {
         let reader = YAMLReader(file: path)
+        // Yams hashes every mapping key while composing; an alias key standing for a huge
+        // (billion-laughs) tree would take forever there, before our node budget can act.
+        if let key = aliasKey(in: yaml) {
+            var message = "an alias (\(key.token)) cannot be a mapping key"
+            if key.token.hasPrefix("*.") || key.token == "*" {
+                message += "; a wildcard name must be quoted: \"\(key.token)\""
+            }
+            throw PolicyError(file: path, line: key.line, column: key.column, message)
+        }
         let root: YNode
         do {
             // `.basic`: no YAML 1.1 type guessing (we read scalar text only), and no regex per scalar.
@@ -162,6 +171,57 @@ public enum PolicyLoader {
                     if e < scalars.count, scalars[e] == ":" { return SourcePosition(line: index + 1, column: c + 1) }
                 }
                 c += 1
+            }
+        }
+        return nil
+    }
+
+    /// The first alias written where a mapping key goes (`*x: ...`, `? *x`, `{*x: ...}`), found
+    /// by a line scanner that skips quoted text and comments. Plain scalars never start with
+    /// `*`, so outside quotes such a token is an alias.
+    static func aliasKey(in text: String) -> (line: Int, column: Int, token: String)? {
+        let delimiters: Set<Unicode.Scalar> = [" ", "\t", "[", "{", ",", "?", "-"]
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let c = Array(line.unicodeScalars)
+            var i = 0
+            scan: while i < c.count {
+                let atTokenStart = i == 0 || delimiters.contains(c[i - 1]) || c[i - 1] == ":"
+                switch c[i] {
+                case "#" where i == 0 || c[i - 1] == " " || c[i - 1] == "\t":
+                    break scan                                    // comment
+                case "\"" where atTokenStart, "'" where atTokenStart:
+                    let quote = c[i]
+                    i += 1
+                    while i < c.count {
+                        if quote == "\"", c[i] == "\\" { i += 2; continue }
+                        if c[i] == quote {
+                            if quote == "'", i + 1 < c.count, c[i + 1] == "'" { i += 2; continue }
+                            break
+                        }
+                        i += 1
+                    }
+                    if i >= c.count { break scan }               // runs on: not ours to judge
+                case "*" where atTokenStart:
+                    var e = i + 1
+                    while e < c.count, !" \t,[]{}".unicodeScalars.contains(c[e]) { e += 1 }
+                    let token = String(String.UnicodeScalarView(c[i..<e]))
+                    // `? *x` is a key; so is `*x :` / `*x:` followed by a space, the end or a flow delimiter.
+                    var before = i - 1
+                    while before >= 0, c[before] == " " || c[before] == "\t" { before -= 1 }
+                    if before >= 0, c[before] == "?" { return (index + 1, i + 1, token) }
+                    var after = e
+                    while after < c.count, c[after] == " " || c[after] == "\t" { after += 1 }
+                    let tokenEndsInColon = token.count > 1 && token.hasSuffix(":")
+                    if tokenEndsInColon || (after < c.count && c[after] == ":" &&
+                        (after + 1 == c.count || " \t,}]".unicodeScalars.contains(c[after + 1]))) {
+                        return (index + 1, i + 1, tokenEndsInColon ? String(token.dropLast()) : token)
+                    }
+                    i = e
+                    continue scan
+                default:
+                    break
+                }
+                i += 1
             }
         }
         return nil

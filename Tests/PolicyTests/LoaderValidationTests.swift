@@ -205,6 +205,19 @@ import Testing
         }
     }
 
+    @Test func aliasKeysAreRefusedBeforeYamsHashesThem() {
+        var yaml = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+        for i in 1...9 { yaml += "a\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: 10).joined(separator: ", ") + "]\n" }
+        expectError(yaml + "zones: { ? *a9 : 1 }\n", "11:12", "an alias (*a9) cannot be a mapping key")
+        expectError(yaml + "zones:\n  *a9 : 1\n", "12:3", "an alias (*a9) cannot be a mapping key")
+        expectError(yaml + "zones: {*a9: 1}\n", "11:9", "an alias (*a9) cannot be a mapping key")
+        // The usual cause: an unquoted wildcard name.
+        expectError(basePolicy.replacingOccurrences(of: "      ns1: {", with: "      *.dyn: {"), "12:7",
+                    "an alias (*.dyn) cannot be a mapping key; a wildcard name must be quoted: \"*.dyn\"")
+        // Aliases as values, quoted or commented stars are fine.
+        #expect(PolicyLoader.aliasKey(in: "a: &x 1\nb: *x\nc: \"*x: 1\"\nd: '*y: 2' # *z: 3\ne: [*x, *x]\n") == nil)
+    }
+
     @Test func hostileScalarsNeverTrap() {
         for value in ["99999999999999999999999999", "-1", "1e400", "0x10", "", "~", "[[[[]]]]", "{a: {b: {c: d}}}", "\"\\u0000\"", "*.", "@", "..", "\\999"] {
             for key in ["serial", "minimum"] {
