@@ -157,6 +157,52 @@ import Testing
         #expect(report.distinctTables <= 2)   // www A/AAAA share one shape, cdn's four share another
     }
 
+    /// The documented order on real records: ASN > subdivision > country > continent.
+    @Test(.enabled(if: demo != nil, "data/geodns-demo.mmdb is missing"))
+    func mostSpecificRuleWins() throws {
+        let yaml = """
+        regions:
+          google:   { asns: [AS15169] }
+          new-york: { subdivisions: [us-ny] }
+          us:       { countries: [US] }
+          america:  { continents: [NA, SA] }
+          tokyo:    { subdivisions: [JP-13] }
+        pools:
+          g: { A: 192.0.2.1 }
+          ny: { A: 192.0.2.2 }
+          u: { A: 192.0.2.3 }
+          am: { A: 192.0.2.4 }
+          t: { A: 192.0.2.5 }
+          w: { A: 192.0.2.6 }
+        zones:
+          example.com:
+            soa: { mname: ns1, rname: hostmaster }
+            ns: [ns1]
+            steer:
+              www: { regions: { google: [g], new-york: [ny], us: [u], america: [am], tokyo: [t] }, default: w }
+
+        """
+        let catalog = try PolicyLoader.load(yaml: yaml, path: "order.yaml", database: try GeoIPDatabase(path: demoDatabasePath))
+        let www = try #require(catalog.zones.first?.nodes[name("www.example.com.")]?.steering?.decision(for: .a))
+        let cases: [(String, String?, String, String)] = [
+            ("8.8.8.1", "google", "asn AS15169", "192.0.2.1"),
+            ("2800:3f0::1", "google", "asn AS15169", "192.0.2.1"),          // Argentina, but Google's ASN
+            ("162.243.0.1", "new-york", "subdivision US-NY", "192.0.2.2"),
+            ("52.0.0.1", "us", "country US", "192.0.2.3"),                   // US-VA: no region for it
+            ("200.160.0.1", "america", "continent SA", "192.0.2.4"),
+            ("1.0.16.1", "tokyo", "subdivision JP-13", "192.0.2.5"),
+            ("202.12.27.1", nil, "no region matched -> default", "192.0.2.6"),
+            ("10.0.0.1", nil, "not in the database, no region matched -> default", "192.0.2.6"),
+        ]
+        for (address, region, rule, answer) in cases {
+            let client = try #require(ClientAddress(address))
+            let m = catalog.classify(client)
+            #expect(m.regionName == region && m.rule == rule, "\(address): \(m.rule)")
+            #expect(m.compiledRegion == m.region, "\(address)")
+            Self.checkScope(catalog, www, client, want: answer, address)
+        }
+    }
+
     /// Overrides beat the database: an office network inside Europe answers its own pool.
     @Test(.enabled(if: demo != nil, "data/geodns-demo.mmdb is missing"))
     func overridesBeatTheDatabase() throws {
