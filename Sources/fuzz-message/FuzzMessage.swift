@@ -8,7 +8,9 @@
 //  3. the reply to a parsed query echoes its question and fits the transport's size limit
 //     (UDP: the client's EDNS size clamped to ours, 512 without EDNS; TCP: 65535);
 //  4. the buffer-reusing entry (the UDP workers') gives the same bytes as the plain one;
-//  5. a packet the parser drops gets no reply on either entry (never answer a response).
+//  5. a packet the parser drops gets no reply on either entry (never answer a response);
+//  6. the UDP fast path (Authority.FastPath, what the daemon's UDP workers run first) gives
+//     the same bytes as the general engine, or no reply where it gives none, or hands over.
 // A broken invariant calls `abort()` (harness only).
 //
 // Built with -DFUZZING (mk/hardening.mk) it exports LLVMFuzzerTestOneInput; otherwise it is a
@@ -46,10 +48,18 @@ enum FuzzMessage {
     }()
 
     nonisolated(unsafe) static var scratch = Query()
+    static let fastPath: Authority.FastPath? = catalog.map { Authority.FastPath(catalog: $0) }
+    nonisolated(unsafe) static var fastScratch = Authority.FastPathScratch()
+    nonisolated(unsafe) static let fastOut = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
     nonisolated(unsafe) static var output: [UInt8] = []
 
+    /// The replayed file, named when an invariant breaks.
+    nonisolated(unsafe) static var current = ""
+
     static func fail(_ what: String) -> Never {
-        print("fuzz-message invariant broken: \(what)")
+        // stderr, unbuffered: abort() would lose a buffered stdout line.
+        let line = "fuzz-message invariant broken: \(what)\(current.isEmpty ? "" : " (input: \(current))")\n"
+        _ = line.withCString { write(2, $0, strlen($0)) }
         abort()
     }
 
@@ -61,6 +71,20 @@ enum FuzzMessage {
                                         .v6(0x2a02_26f0 << 96 | 1), .v4(0x7f00_0001)]
         let source = sources[Int(pick) % sources.count]
         let parsed = Query.parse(bytes, payloadSize: catalog.settings.udpPayloadSize)
+        if let fastPath {
+            let n = bytes.withUnsafeBytes { fastPath.respond(to: $0, source: source, into: fastOut, scratch: &fastScratch) }
+            let general = Authority.respond(to: bytes, source: source, transport: .udp, catalog: catalog)
+            if n == Authority.FastPath.drop, general != nil { fail("the fast path dropped what the general engine answers") }
+            if n > 0 {
+                if n > fastOut.count { fail("the fast path claims \(n) bytes") }
+                let fast = Array(fastOut[0..<n])
+                if fast != general {
+                    func hex(_ b: [UInt8]?) -> String { b.map { $0.map { String($0, radix: 16) }.joined(separator: " ") } ?? "none" }
+                    fail("the fast path's reply differs from the general engine's (tier \(fastScratch.lastTier)):\n" +
+                         "  query   \(hex(bytes))\n  fast    \(hex(fast))\n  general \(hex(general))")
+                }
+            }
+        }
         for transport in [Transport.udp, .tcp] {
             let reply = Authority.respond(to: bytes, source: source, transport: transport, catalog: catalog)
             let answered = Authority.respond(to: bytes, source: source, transport: transport, catalog: catalog,
@@ -146,6 +170,7 @@ public func fuzzTest(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
         for arg in CommandLine.arguments.dropFirst() {
             for path in files(arg) {
                 guard let raw = readFile(path) else { print("cannot read \(path)"); exit(2) }
+                FuzzMessage.current = path
                 FuzzMessage.check(path.hasSuffix(".hex") ? decodeHex(raw) : raw)
                 count += 1
             }

@@ -27,8 +27,13 @@ enum FuzzPolicy {
         return try? GeoIPDatabase(path: path + "/data/geodns-demo.mmdb")
     }()
 
+    /// The replayed file, named when an invariant breaks.
+    nonisolated(unsafe) static var current = ""
+
     static func fail(_ what: String) -> Never {
-        print("fuzz-policy invariant broken: \(what)")
+        // stderr, unbuffered: abort() would lose a buffered stdout line.
+        let line = "fuzz-policy invariant broken: \(what)\(current.isEmpty ? "" : " (input: \(current))")\n"
+        _ = line.withCString { write(2, $0, strlen($0)) }
         abort()
     }
 
@@ -99,6 +104,7 @@ public func fuzzTest(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
         for arg in CommandLine.arguments.dropFirst() {
             for path in files(arg) {
                 guard let raw = readFile(path) else { print("cannot read \(path)"); exit(2) }
+                FuzzPolicy.current = path
                 FuzzPolicy.check(raw)
                 count += 1
             }
