@@ -50,12 +50,14 @@ fuzz-message: fuzz-build-message
 	$(call run_fuzzer,message,1024,$(HARD_FUZZ_SCRATCH)/seed-message Tests/ServerTests/Corpus/message)
 
 # fuzz-wire is the wire engineer's target (mk/wire.mk); run it with the same scratch and time.
+# Every target runs even when an earlier one crashed; the exit status says whether any did.
 fuzz:
-	@start=$$(date +%s); \
-	$(MAKE) --no-print-directory fuzz-wire FUZZ_SCRATCH=$(HARD_FUZZ_SCRATCH) FUZZ_SECONDS=$(FUZZ_SECONDS) && \
-	$(MAKE) --no-print-directory fuzz-policy && \
-	$(MAKE) --no-print-directory fuzz-message; status=$$?; \
-	echo "make fuzz: exit $$status, $$(( $$(date +%s) - start )) s wall including builds"; exit $$status
+	@start=$$(date +%s); failed=""; \
+	$(MAKE) --no-print-directory fuzz-wire FUZZ_SCRATCH=$(HARD_FUZZ_SCRATCH) FUZZ_SECONDS=$(FUZZ_SECONDS) || failed="$$failed fuzz-wire"; \
+	$(MAKE) --no-print-directory fuzz-policy || failed="$$failed fuzz-policy"; \
+	$(MAKE) --no-print-directory fuzz-message || failed="$$failed fuzz-message"; \
+	echo "make fuzz: $$(( $$(date +%s) - start )) s wall including builds; $${failed:-no target} failed"; \
+	test -z "$$failed"
 
 # TOOLCHAIN.md §4: separate scratch paths; LSan suppression for XCTest's own leaks.
 $(LSAN_SUPP):
