@@ -177,6 +177,40 @@ extension PolicyLoader {
             }
         }
 
+        // Data below a delegation (NS below the apex) is never served (RFC 1034 §4.2.1).
+        let cuts = Set(nodes.filter { $0.key != apexKey && $0.value.rrsets[.ns] != nil }.map(\.key))
+        for (key, def) in defined where !cuts.isEmpty {
+            var ancestor = key.parent()
+            while let a = ancestor, a != apexKey, a.isSubdomain(of: apexKey) {
+                if cuts.contains(a) {
+                    reader.warn(def.position, "\(key) is below the delegation at \(a) (NS records there) and will never be served")
+                    break
+                }
+                ancestor = a.parent()
+            }
+        }
+        // Static CNAMEs that come back to where they started (reported once per loop, at its
+        // first name by text order).
+        func target(_ key: DomainName) -> DomainName? {
+            guard case .cname(let t)? = nodes[key]?.rrsets[.cname]?.rdata.first else { return nil }
+            return t.lowercased()
+        }
+        for (key, def) in defined where !def.steered && target(key) != nil {
+            var chain = [key]
+            var current = key
+            while let next = target(current), chain.count <= 16 {
+                if next == key {
+                    if key.description == chain.map(\.description).min() {
+                        reader.warn(def.position, "CNAME loop: " + (chain + [key]).map(\.description).joined(separator: " -> "))
+                    }
+                    break
+                }
+                if chain.contains(next) { break }
+                chain.append(next)
+                current = next
+            }
+        }
+
         guard let soa else { return nil }
         return ZoneSpec(apex: apex, soa: soa, negativeTTL: negativeTTL, nodes: nodes, steers: steers)
     }

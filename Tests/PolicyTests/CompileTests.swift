@@ -189,6 +189,20 @@ import Testing
         ])
     }
 
+    @Test func warnsAboutOccludedNamesAndCNAMELoops() throws {
+        let catalog = try load(basePolicy.replacingOccurrences(of: "    records:\n", with: """
+            records:
+              sub: { NS: ns.other.net. }
+              a.sub: { A: 192.0.2.9 }
+              x: { CNAME: y }
+              y: { CNAME: x.example.com. }
+
+        """))
+        #expect(catalog.warnings.map(\.description).contains("t.yaml:13:7: warning: a.sub.example.com. is below the delegation at sub.example.com. (NS records there) and will never be served"))
+        #expect(catalog.warnings.map(\.description).contains("t.yaml:14:7: warning: CNAME loop: x.example.com. -> y.example.com. -> x.example.com."))
+        #expect(catalog.warnings.filter { $0.message.contains("CNAME loop") }.count == 1)
+    }
+
     @Test func identicalDataFromTwoPoolsIsOneAnswer() throws {
         // "global" and "same-as-global" give the same A RRset: one answer, so one run.
         let yaml = basePolicy.replacingOccurrences(of: "  europe: { continents: [EU] }", with: "  europe: { networks: [0.0.0.0/1] }")
