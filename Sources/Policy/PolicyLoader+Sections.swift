@@ -331,6 +331,13 @@ extension PolicyLoader {
             full = trimmed
         } else {
             full = trimmed + "." + origin.description
+            // "www.example.com" in zone example.com is www.example.com.example.com. (zone-file
+            // rules); almost always the final dot was forgotten.
+            let zone = String(origin.lowercased().description.dropLast())
+            let lower = trimmed.lowercased()
+            if lower == zone || lower.hasSuffix("." + zone) {
+                reader.warn(node, "\(what) '\(text)' is relative, so it means \(trimmed).\(origin.lowercased()); write '\(trimmed).' if you meant the name itself")
+            }
         }
         guard !trimmed.isEmpty else { reader.error(node, "\(what) is empty"); return nil }
         for scalar in trimmed.unicodeScalars {

@@ -203,6 +203,12 @@ import Testing
         #expect(catalog.warnings.filter { $0.message.contains("CNAME loop") }.count == 1)
     }
 
+    @Test func warnsAboutARelativeNameThatRepeatsTheZone() throws {
+        let catalog = try load(basePolicy.replacingOccurrences(of: "ns: [ns1]", with: "ns: [ns1.example.com]"))
+        #expect(catalog.warnings.map(\.description).contains(
+            "t.yaml:10:10: warning: NS name 'ns1.example.com' is relative, so it means ns1.example.com.example.com.; write 'ns1.example.com.' if you meant the name itself"))
+    }
+
     @Test func identicalDataFromTwoPoolsIsOneAnswer() throws {
         // "global" and "same-as-global" give the same A RRset: one answer, so one run.
         let yaml = basePolicy.replacingOccurrences(of: "  europe: { continents: [EU] }", with: "  europe: { networks: [0.0.0.0/1] }")

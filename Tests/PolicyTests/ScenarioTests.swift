@@ -151,6 +151,7 @@ import Testing
         let catalog = try #require(Self.demo)
         let report = try #require(catalog.report)
         print("demo database: \(report)")
+        #expect(catalog.warnings.isEmpty, "\(catalog.warnings)")
         #expect(report.databaseNetworks >= 27)
         // www: A, AAAA; cdn: A, AAAA, CNAME, other types.
         #expect(report.decisions == 6)
