@@ -67,8 +67,11 @@ final class TCPQueryHandler: ChannelInboundHandler {
         } else {
             context.write(wrapOutboundOut(out), promise: nil)
             if !context.channel.isWritable {
-                context.flush()
+                // Pause before flushing: a flush can make the channel writable again at once
+                // (its event resumes reading), and pausing after it would then stick.
                 try? context.channel.syncOptions?.setOption(.autoRead, value: false)
+                context.flush()
+                if context.channel.isWritable { try? context.channel.syncOptions?.setOption(.autoRead, value: true) }
             }
         }
     }
@@ -164,14 +167,37 @@ final class TCPReadDeadlineHandler: ChannelInboundHandler {
             deadline?.cancel()
             deadline = nil
         }
-        if inFrame, deadline == nil {
-            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-            deadline = context.eventLoop.scheduleTask(in: timeout) { [metrics] in
-                metrics.tcpReadTimeouts.wrappingIncrement(ordering: .relaxed)
-                bound.value.close(promise: nil)
-            }
+        if inFrame, deadline == nil, context.channel.isWritable {
+            schedule(context: context)
         }
         context.fireChannelRead(data)
+    }
+
+    /// While the client does not read its replies we stop reading (TCPQueryHandler), so a frame
+    /// stalls by our doing: the deadline pauses, and the idle timeout governs such a client.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            if inFrame, deadline == nil { schedule(context: context) }
+        } else {
+            deadline?.cancel()
+            deadline = nil
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    private func schedule(context: ChannelHandlerContext) {
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        deadline = context.eventLoop.scheduleTask(in: timeout) { [self, metrics] in
+            let context = bound.value
+            // Reading paused by us (the client is not reading its replies): not the client's delay.
+            if !context.channel.isWritable || (try? context.channel.syncOptions?.getOption(.autoRead)) == false {
+                deadline = nil
+                if context.channel.isWritable { schedule(context: context) }
+                return
+            }
+            metrics.tcpReadTimeouts.wrappingIncrement(ordering: .relaxed)
+            context.close(promise: nil)
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -57,6 +57,30 @@ struct TCPLimitsEndToEndTests {
         #expect(daemon.isRunning)
     }
 
+    @Test("a client pipelining 999 queries that reads its replies only after 3 s gets every reply; others are answered meanwhile")
+    func lateReader() throws {
+        let dir = try PolicyDir(yaml: wirePolicy)     // big.example.com TXT: ~1.9 KB a reply
+        defer { dir.remove() }
+        let daemon = try Daemon(config: dir.configPath)
+        defer { daemon.stop() }
+        let fd = Loopback.connectTCP(daemon.port)
+        defer { close(fd) }
+        let query = Loopback.query("big.example.com", .txt)
+        let frame = [UInt8(query.count >> 8), UInt8(query.count & 0xff)] + query
+        let burst = Array([[UInt8]](repeating: frame, count: 999).joined())
+        #expect(burst.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == burst.count)
+        sleep(3)    // longer than the 2 s read timeout: the stall is ours (we stop reading), not the client's
+        let other = Loopback.connectTCP(daemon.port)
+        defer { close(other) }
+        #expect(Loopback.tcpExchange(other, Loopback.query("www.example.com", .a)) != nil)
+        var replies = 0
+        while replies < 999, let head = Loopback.readExactly(fd, 2), Loopback.readExactly(fd, Int(head[0]) << 8 | Int(head[1])) != nil {
+            replies += 1
+        }
+        #expect(replies == 999)
+        #expect(daemon.counters()["geodns_tcp_read_timeouts_total"] == 0)
+    }
+
     @Test("at the connection cap the longest-idle connection is closed and the newcomer answered")
     func capEvictsLongestIdle() throws {
         let dir = try Self.policy("{ idle_timeout: 10s, read_timeout: 2s, max_connections: 20, max_queries_per_connection: 1000 }")
