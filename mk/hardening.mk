@@ -35,8 +35,8 @@ define run_fuzzer
 	SWIFT_BACKTRACE=enable=no $(HARD_FUZZ_SCRATCH)/debug/fuzz-$(1) $(HARD_FUZZ_SCRATCH)/corpus-$(1) $(3) \
 	  -max_total_time=$(FUZZ_SECONDS) -max_len=$(2) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 	  -artifact_prefix=$(HARD_FUZZ_SCRATCH)/crash-$(1)- 2>&1 | grep -v "Cannot export local symbol" \
-	  | grep -E "^(INFO: Seed|#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss|==[0-9]+==|SUMMARY|artifact_prefix|Test unit written|fuzz-.*invariant)|ERROR" ; \
-	  status=$${PIPESTATUS[0]}; echo "fuzz-$(1): exit $$status after $(FUZZ_SECONDS) s"; \
+	  | grep -E "^(INFO: Seed|#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss|==[0-9]+==|SUMMARY|artifact_prefix|Test unit written|fuzz-.*invariant|  (query|fast|general) )|ERROR" ; \
+	  status=$${PIPESTATUS[0]}; echo "fuzz-$(1): exit $$status (FUZZ_SECONDS=$(FUZZ_SECONDS))"; \
 	  if [ $$status -ne 0 ]; then ls -1 $(HARD_FUZZ_SCRATCH)/crash-$(1)-* 2>/dev/null; \
 	    echo "copy the crash file into Tests/ServerTests/Corpus/$(1)/ (a regression test), then fix"; fi; exit $$status
 endef
