@@ -16,6 +16,11 @@ struct CheckCommand: ParsableCommand {
             let steered = catalog.zones.reduce(0) { $0 + $1.nodes.values.filter { $0.steering != nil }.count }
             print("\(file): OK: \(catalog.zones.count) zone(s), \(names) names, \(steered) steered, "
                 + "\(catalog.regions.count) region(s), \(catalog.tests.count) test(s)")
+            if let report = catalog.report { print(report) }
+            for warning in catalog.warnings {
+                printError(warning.message.hasPrefix("warning") ? "\(warning)"
+                    : "\(warning.file):\(warning.line):\(warning.column): warning: \(warning.message)")
+            }
         } catch {
             printError("\(error)")
             throw ExitCode.failure

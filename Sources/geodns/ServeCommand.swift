@@ -48,6 +48,8 @@ struct ServeCommand: ParsableCommand {
             "file": "\(options.config)", "zones": "\(catalog.zones.count)",
             "database": "\(catalog.settings.databasePath ?? "none")", "ms": "\(Int(loadMs))",
         ])
+        if let report = catalog.report { logger.info("\(report)") }
+        for warning in catalog.warnings { logger.warning("\(warning)") }
         guard let engine = DNSServer.UDPEngine(rawValue: udpEngine) else {
             logger.critical("bad --udp-engine \(udpEngine): expected recvmmsg or nio")
             throw ExitCode.failure
