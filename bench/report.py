@@ -41,14 +41,18 @@ for (label, mode), rs in groups.items():
         p99=med(rs, "p99_ms"), lost=sum(int(r["lost"]) for r in rs),
         cpu=statistics.median(us_per_q(r) for r in rs),
         rss=max(int(r["vmhwm_kb"]) for r in rs) / 1024,
+        anon=statistics.median(int(r.get("rssanon_kb") or 0) for r in rs) / 1024,
+        file=statistics.median(int(r.get("rssfile_kb") or 0) for r in rs) / 1024,
+        other=statistics.median(float(r.get("other_cpu_pct") or 0) for r in rs),
         start=statistics.median(startup.get(label, [float("nan")])))
 
-print("| server | mode | runs | QPS | avg ms | p99 ms | lost | server µs CPU/query | peak RSS MiB | start→first answer s | geodns QPS ratio | geodns CPU/query ratio |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+print("| server | mode | runs | QPS | avg ms | p99 ms | lost | server µs CPU/query | other CPU % | peak RSS MiB | RSS at end anon/file MiB | start→first answer s | geodns QPS ratio | geodns CPU/query ratio |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for (label, mode), x in rows.items():
     ours = rows.get(("geodns", mode))
     qr = f"{ours['qps'] / x['qps']:.2f}x" if ours and label != "geodns" else "-"
     cr = f"{ours['cpu'] / x['cpu']:.2f}x" if ours and label != "geodns" else "-"
     print(f"| {label} | {mode} | {x['runs']}{' *' if x['noisy'] else ''} | {x['qps']:.0f} | {x['avg']:.3f} | {x['p99']:.3f} | "
-          f"{x['lost']} | {x['cpu']:.2f} | {x['rss']:.0f} | {x['start']:.2f} | {qr} | {cr} |")
-print("\n(* = a run stayed noisy: other tenants' CPU above the threshold. QPS ratio > 1 and CPU ratio < 1 favour geodns.)")
+          f"{x['lost']} | {x['cpu']:.2f} | {x['other']:.0f} | {x['rss']:.0f} | {x['anon']:.0f}/{x['file']:.0f} | {x['start']:.2f} | {qr} | {cr} |")
+print("\n(* = a run stayed noisy: other tenants' CPU above the threshold. QPS ratio > 1 and CPU ratio < 1 favour geodns;"
+      " geodns-nio = `--udp-engine nio`. other CPU = busy ticks of both cores minus server and client, % of one core.)")

@@ -33,3 +33,10 @@ bench-cost: bench-engine-build cost-config
 	CALLGRIND_OUT=$(COST_OUT)/ecs bash bench/cost/callgrind.sh $(PERF_SCRATCH)/release/bench-engine $(COST_OUT)/config-geolite2.yaml $(COST_QUERIES) $(COST_COUNT)
 	@echo "== callgrind instructions per query (exact), no-ECS queries"
 	CALLGRIND_OUT=$(COST_OUT)/noecs bash bench/cost/callgrind.sh $(PERF_SCRATCH)/release/bench-engine $(COST_OUT)/config-geolite2.yaml $(COST_QUERIES_NOECS) $(COST_COUNT)
+
+# Growth with the policy (issue 5 "Scale"): 10 / 1,000 / 100,000 steered names, continent /
+# country / subdivision regions, demo database / GeoLite2-City. SCALE_DNSPERF=0: no daemon runs.
+.PHONY: bench-scale
+bench-scale: bench-engine-build
+	$(SWIFT) build -c release --product geodns --scratch-path $(PERF_SCRATCH)
+	GEODNS_BIN=$(PERF_SCRATCH)/release/geodns BENCH_ENGINE_BIN=$(PERF_SCRATCH)/release/bench-engine bash bench/scale/scale.sh

@@ -151,6 +151,8 @@ extension Authority {
             public var generalPlans = 0
             public var unsafeZones = 0
             public var v4Indexes = 0
+            /// Names whose plans are shared with an earlier name of the same shape.
+            public var sharedPlanSets = 0
         }
         public let statistics: Statistics
 
@@ -771,6 +773,9 @@ extension Authority.FastPath {
         var bodyIndex: [BodyKey: Int32] = [:]
         var refused = PlanSet.general
         var stats = Statistics()
+        var shapes: [ShapeKey: (PlanSet, PlanSet)] = [:]
+        /// Set by `body` when a body writes a name at or below its query name (or encloser).
+        var bodyNamesUnderQName = false
 
         struct TemplateKey: Hashable {
             var rcode: RCode
@@ -846,10 +851,56 @@ extension Authority.FastPath {
             var exact = PlanSet.general, below = PlanSet.general
             if safe {
                 let node = catalog.zones[zi].nodes[name] ?? Node()
-                exact = planSet(for: name, node: node, zone: zi)
-                below = belowPlanSet(under: name, zone: zi)
+                let shape = shapeKey(name, node: node, zone: zi)
+                if let shape, let cached = shapes[shape] {
+                    (exact, below) = cached
+                    stats.sharedPlanSets += 1
+                } else {
+                    bodyNamesUnderQName = false
+                    exact = planSet(for: name, node: node, zone: zi)
+                    below = belowPlanSet(under: name, zone: zi)
+                    if let shape, !bodyNamesUnderQName { shapes[shape] = (exact, below) }
+                }
             }
             entries.append(Entry(hash: h, keyStart: keyStart, keyLength: Int32(bytes.count), exact: exact, below: below))
+        }
+
+        // MARK: sharing plans between names of the same shape
+
+        /// Steered names whose steering is the same (same tables, answers, TTL, fallback), with no
+        /// static data and no wildcard child, under the same parent with a first label of the same
+        /// length, get the same plans: templates leave the owner open, and their bodies are the same
+        /// bytes (the question's suffixes sit at the same offsets) unless a body names the query
+        /// name or something below it, which `bodyNamesUnderQName` catches. 100,000 steered names
+        /// then cost a handful of engine runs instead of millions (reload time).
+        struct ShapeKey: Hashable {
+            struct Decision: Hashable {
+                var type: UInt16
+                var storage: [UInt]
+                var answers: [SteeredAnswer]
+            }
+            var zone: Int
+            var parent: DomainName
+            var firstLabelLength: Int
+            var ttl: UInt32
+            var fallback: String
+            var decisions: [Decision]
+        }
+
+        func shapeKey(_ name: DomainName, node: Node, zone zi: Int) -> ShapeKey? {
+            guard let steering = node.steering, node.rrsets.isEmpty, name != catalog.zones[zi].apex,
+                  let parent = name.parent(), let first = name.labels.first else { return nil }
+            if let wild = try? name.prepending("*"), catalog.zones[zi].nodes[wild] != nil { return nil }
+            var decisions: [ShapeKey.Decision] = []
+            for (type, d) in steering.decisions.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                let storage = [d.table.v4.starts.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) },
+                               d.table.v4.values.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) },
+                               d.table.v6.starts.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) },
+                               d.table.v6.values.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }]
+                decisions.append(.init(type: type.rawValue, storage: storage, answers: d.answers))
+            }
+            return ShapeKey(zone: zi, parent: parent.lowercased(), firstLabelLength: first.count, ttl: steering.ttl,
+                            fallback: steering.fallback.rawValue, decisions: decisions)
         }
 
         /// Plans for queries of `name` itself.
@@ -1009,6 +1060,8 @@ extension Authority.FastPath {
                     r += 1
                 }
             }
+            let anchor = context.encloser ?? context.qname
+            if names.contains(where: { $0.isSubdomain(of: anchor) }) { bodyNamesUnderQName = true }
             // Names below the encloser that would compress into a query's own labels.
             var labels: [UInt8] = []
             if let e = context.encloser {

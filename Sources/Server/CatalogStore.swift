@@ -2,6 +2,11 @@ import Atomics
 import Authority
 import Policy
 
+#if canImport(Glibc)
+/// glibc's malloc_trim(3) (declared in malloc.h, which the Glibc module does not import).
+@_silgen_name("malloc_trim") private func glibcMallocTrim(_ pad: Int) -> Int32
+#endif
+
 /// The policy being served. The data path does one atomic load per query and nothing else;
 /// a reload builds a whole new `Catalog` off the data path and swaps it in (all or nothing).
 public final class CatalogStore: Sendable {
@@ -23,6 +28,7 @@ public final class CatalogStore: Sendable {
 
     public init(_ catalog: Catalog) {
         current = ManagedAtomic(Snapshot(catalog: catalog, generation: 0))
+        CatalogStore.returnFreedMemory()
     }
 
     /// The snapshot in force (one atomic load).
@@ -37,6 +43,16 @@ public final class CatalogStore: Sendable {
         let old = current.load(ordering: .acquiring)
         let next = Snapshot(catalog: catalog, generation: old.generation + 1)
         current.store(next, ordering: .releasing)
+        CatalogStore.returnFreedMemory()
         return next
+    }
+
+    /// Compiling a policy against a large database (GeoLite2: millions of networks walked,
+    /// merged and sorted) frees far more heap than the snapshot keeps; glibc holds freed chunks
+    /// in its arenas, so without this the daemon's steady RSS stays near the compile's peak.
+    static func returnFreedMemory() {
+        #if canImport(Glibc)
+        _ = glibcMallocTrim(0)
+        #endif
     }
 }

@@ -231,7 +231,8 @@ func fmt(_ v: Double, _ digits: Int = 1) -> String {
 }
 
 print("bench-engine: \(n) queries from \(queriesPath), config \(configPath)")
-print("fast-path plan: \(fast.statistics.names) names, \(fast.statistics.templates) templates, \(fast.statistics.steeredPlans) steered plans, built in \(fmt(planMs)) ms")
+if let report = catalog.report { print("policy: \(report)") }
+print("fast-path plan: \(fast.statistics.names) names, \(fast.statistics.templates) templates, \(fast.statistics.steeredPlans) steered plans, \(fast.statistics.bodies) bodies (\(fast.statistics.bodyBytes) bytes), \(fast.statistics.v4Indexes) IPv4 /16 indexes, built in \(fmt(planMs)) ms")
 print(countingActive ? "allocation count: malloc & co. interposed (mk/perf.mk)"
                      : "allocation count INACTIVE: build with `make bench-cost` (links the counting malloc)")
 

@@ -235,6 +235,39 @@ import Testing
         }
     }
 
+    /// Many steered names of one shape share their plans (reload time at 100,000 names); a
+    /// name a body writes below itself (the CNAME pool's target under s1) must not.
+    @Test func namesOfOneShapeSharePlansAndStillMatch() throws {
+        var yaml = """
+        regions:
+          europe: { continents: [EU] }
+          asia:   { continents: [AS] }
+        pools:
+          eu:     { A: 198.51.100.10, AAAA: "2001:db8:e::10" }
+          as:     { CNAME: a.s1.example.com. }
+          global: { A: 198.51.100.1 }
+        zones:
+          example.com:
+            soa: { mname: ns1.example.com., rname: hostmaster.example.com., serial: 1, minimum: 300 }
+            ns: [ns1.example.com.]
+            records: { ns1: { A: 192.0.2.53 }, a.s1: { A: 192.0.2.99 } }
+            steer:
+
+        """
+        var names: [String] = []
+        for i in 0..<60 {
+            yaml += i == 0 ? "      s\(i): { ttl: 60, regions: &r { europe: [eu], asia: [as] }, default: global }\n"
+                           : "      s\(i): { ttl: 60, regions: *r, default: global }\n"
+            names.append("s\(i).example.com.")
+        }
+        let catalog = try PolicyLoader.load(yaml: yaml, path: "shapes.yaml", database: try YAMLScenarioTests.database())
+        let fast = Authority.FastPath(catalog: catalog)
+        #expect(fast.statistics.sharedPlanSets >= 50, "\(fast.statistics)")
+        let tally = FastPathTests.compare(catalog, names: names + ["a.s1.example.com.", "example.com."], count: 10000, seed: 13)
+        #expect(tally.mismatches == 0, "\(tally)\n\(tally.firstMismatch ?? "")")
+        #expect(tally.express * 100 >= tally.total * 60, "\(tally)")
+    }
+
     /// The first-level /16 index over large IPv4 tables gives exactly `PrefixMap.lookup`'s value
     /// and scope: random addresses and every run boundary.
     @Test(.enabled(if: GeoLite2.path != nil, "GeoLite2-City (PyPI maxminddb-geolite2) is not installed"))
