@@ -29,13 +29,7 @@ struct ExplainCommand: ParsableCommand {
             printError("bad name \(name): \(error)")
             throw ExitCode.failure
         }
-        let catalog: Catalog
-        do {
-            catalog = try PolicyLoader.load(path: options.config)
-        } catch {
-            printError("\(error)")
-            throw ExitCode.failure
-        }
+        let catalog = try options.loadCatalog()
         let explanation = Authority.explain(name: qname, type: qtype, subnet: subnet, catalog: catalog)
         print(explanation)
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Policy
 
 @main
 struct GeoDNS: ParsableCommand {
@@ -12,4 +13,16 @@ struct GeoDNS: ParsableCommand {
 struct ConfigOption: ParsableArguments {
     @Option(name: .shortAndLong, help: "The policy file.")
     var config: String = "config.yaml"
+}
+
+extension ConfigOption {
+    /// The compiled policy, or its errors (file:line:column) on stderr and exit status 1.
+    func loadCatalog() throws -> Catalog {
+        do {
+            return try PolicyLoader.load(path: config)
+        } catch {
+            printError("\(error)")
+            throw ExitCode.failure
+        }
+    }
 }

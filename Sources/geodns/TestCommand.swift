@@ -10,13 +10,7 @@ struct TestCommand: ParsableCommand {
     @OptionGroup var options: ConfigOption
 
     func run() throws {
-        let catalog: Catalog
-        do {
-            catalog = try PolicyLoader.load(path: options.config)
-        } catch {
-            printError("\(error)")
-            throw ExitCode.failure
-        }
+        let catalog = try options.loadCatalog()
         let results = Authority.runTests(catalog)
         var failed = 0
         for result in results {
