@@ -42,7 +42,7 @@ define run_fuzzer
 endef
 
 fuzz-policy: fuzz-build-policy
-	$(call run_fuzzer,policy,4096,Tests/ServerTests/Corpus/policy)
+	$(call run_fuzzer,policy,4096,Tests/ServerTests/Corpus/policy -dict=Tests/ServerTests/Corpus/policy.dict)
 
 fuzz-message: fuzz-build-message
 	@mkdir -p $(HARD_FUZZ_SCRATCH)/seed-message
