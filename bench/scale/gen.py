@@ -71,7 +71,7 @@ def config(path, names, kind, db, mappings, width, subdivision_count):
         pairs = []
         for j in range(w):
             r = (start + j) % len(codes)
-            pairs.append(f"r{r}: p{(m * 5 + j * 7 + r) % POOLS}")
+            pairs.append(f"r{r}: p{(m * 5 + j * 7) % POOLS}")
         texts.append("{ " + ", ".join(pairs) + " }")
     for n in range(names):
         m = n % mappings
