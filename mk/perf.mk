@@ -3,6 +3,7 @@
 #                      allocations per stage (bench-engine, release, counting malloc linked in),
 #                      then callgrind instructions per stage, general path (BEFORE) vs fast path (AFTER)
 #   make bench         the side-by-side table against gdnsd, Knot, PowerDNS (mk/bench.mk)
+#   make bench-scale   growth with the policy (mk/scale.mk)
 PERF_SCRATCH ?= .build-perf
 COST_OUT ?= /tmp/geodns-cost
 COST_QUERIES ?= /tmp/geolab-bench/queries-ecs.bin
@@ -34,9 +35,3 @@ bench-cost: bench-engine-build cost-config
 	@echo "== callgrind instructions per query (exact), no-ECS queries"
 	CALLGRIND_OUT=$(COST_OUT)/noecs bash bench/cost/callgrind.sh $(PERF_SCRATCH)/release/bench-engine $(COST_OUT)/config-geolite2.yaml $(COST_QUERIES_NOECS) $(COST_COUNT)
 
-# Growth with the policy (issue 5 "Scale"): 10 / 1,000 / 100,000 steered names, continent /
-# country / subdivision regions, demo database / GeoLite2-City. SCALE_DNSPERF=0: no daemon runs.
-.PHONY: bench-scale
-bench-scale: bench-engine-build
-	$(SWIFT) build -c release --product geodns --scratch-path $(PERF_SCRATCH)
-	GEODNS_BIN=$(PERF_SCRATCH)/release/geodns BENCH_ENGINE_BIN=$(PERF_SCRATCH)/release/bench-engine bash bench/scale/scale.sh
