@@ -1,6 +1,6 @@
 # Reliability and security targets (issue 6). Included by the top Makefile.
 #   make fuzz            every libFuzzer target for FUZZ_SECONDS each (default 60), seeded from the
-#                        fixtures; a crash stops the run, leaves crash-* in $(HARD_FUZZ_SCRATCH)
+#                        fixtures; a crash stops that target, leaves crash-* in $(HARD_FUZZ_SCRATCH)
 #                        and names it: copy it into Tests/ServerTests/Corpus/<target>/ and it is
 #                        replayed by `make test` from then on (ServerTests.CorpusReplayTests)
 #   make fuzz-policy     the YAML policy loader only      make fuzz-message  the whole query path only
