@@ -55,9 +55,10 @@ struct HostileReloadEndToEndTests {
         let state = State()
         state.set(["198.51.100.10"])
         let port = daemon.port
+        let checkerDone = DispatchSemaphore(value: 0)
         let checker = Thread {
             let fd = Loopback.udpSocket()
-            defer { close(fd) }
+            defer { close(fd); checkerDone.signal() }
             var id: UInt16 = 0
             var buffer = [UInt8](repeating: 0, count: 4096)
             let ecs = ClientSubnet(ipv4: IPv4Address(rawValue: 0x5102_4500), sourcePrefix: 24)
@@ -130,13 +131,14 @@ struct HostileReloadEndToEndTests {
             usleep(UInt32(pause * 1_000_000))
         }
         state.lock.withLock { state.stop = true }
-        while !checker.isFinished { usleep(10_000) }
+        checkerDone.wait()       // a happens-before edge (polling isFinished gives none)
+        let (checked, lost, wrong) = state.lock.withLock { (state.checked, state.lost, state.wrong) }
 
         #expect(goodReloads == 10 && brokenReloads == 10)
         #expect(reloaded() == 10 && refused() == 10, "reloaded \(reloaded()), refused \(refused())")
-        #expect(state.checked > 200, "only \(state.checked) checked answers")
-        #expect(state.lost == 0, "\(state.lost) queries lost")
-        #expect(state.wrong.isEmpty, "\(state.wrong)")
+        #expect(checked > 200, "only \(checked) checked answers")
+        #expect(lost == 0, "\(lost) queries lost")
+        #expect(wrong.isEmpty, "\(wrong)")
         let counters = daemon.counters()
         #expect(counters["geodns_reloads_total"] == 10 && counters["geodns_reload_failures_total"] == 10, "\(counters)")
         if let perf {
@@ -148,7 +150,7 @@ struct HostileReloadEndToEndTests {
             let lost = fields.firstIndex(of: "lost:").flatMap { $0 + 1 < fields.count ? Int(fields[$0 + 1]) : nil }
             let completed = text.split(separator: "\n").first { $0.contains("Queries completed:") } ?? "?"
             #expect(lost == 0, "dnsperf: \(lostLine) \(completed)\n\(text)")
-            print("reload under load: \(state.checked) answers checked, 0 expected lost (got \(state.lost)); dnsperf \(completed.drop(while: { $0 == " " }))")
+            print("reload under load: \(checked) answers checked, 0 expected lost (got \(lost)); dnsperf \(completed.drop(while: { $0 == " " }))")
         }
         #expect(daemon.isRunning)
     }
