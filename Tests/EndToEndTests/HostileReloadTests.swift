@@ -147,10 +147,10 @@ struct HostileReloadEndToEndTests {
             let text = String(decoding: perfOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             let lostLine = text.split(separator: "\n").first { $0.contains("Queries lost:") } ?? "?"
             let fields = lostLine.split(separator: " ")
-            let lost = fields.firstIndex(of: "lost:").flatMap { $0 + 1 < fields.count ? Int(fields[$0 + 1]) : nil }
+            let perfLost = fields.firstIndex(of: "lost:").flatMap { $0 + 1 < fields.count ? Int(fields[$0 + 1]) : nil }
             let completed = text.split(separator: "\n").first { $0.contains("Queries completed:") } ?? "?"
-            #expect(lost == 0, "dnsperf: \(lostLine) \(completed)\n\(text)")
-            print("reload under load: \(checked) answers checked, 0 expected lost (got \(lost)); dnsperf \(completed.drop(while: { $0 == " " }))")
+            #expect(perfLost == 0, "dnsperf: \(lostLine) \(completed)\n\(text)")
+            print("reload under load: \(checked) answers checked, \(lost) lost; dnsperf \(completed.drop(while: { $0 == " " })), \(perfLost ?? -1) lost")
         }
         #expect(daemon.isRunning)
     }
