@@ -489,7 +489,10 @@ extension Authority.FastPath {
         var dnssecOK = false
         var ecsAt = -1          // the ECS option's FAMILY field
         var ecsLength = 0       // FAMILY..ADDRESS
-        if p[11] == 1 {
+        if p[11] == 0 {
+            // Nothing may follow the question (FORMERR: trailing bytes).
+            guard questionEnd == n else { return decline }
+        } else {
             let o = questionEnd
             guard n - o >= 11, p[o] == 0, p[o + 1] == 0, p[o + 2] == 41, p[o + 6] == 0 else { return decline }
             payload = Int(p[o + 3]) << 8 | Int(p[o + 4])

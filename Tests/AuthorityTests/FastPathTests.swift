@@ -96,6 +96,44 @@ import Testing
         }
     }
 
+    /// Random byte flips, insertions and cuts of generated queries: whatever the express tier
+    /// accepts from mangled input, it must answer exactly as `Authority.respond` (or drop what it
+    /// drops); it must never trap.
+    @Test func mangledPacketsMatchGeneralPath() {
+        let catalog = Fixture.catalog()
+        let fast = Authority.FastPath(catalog: catalog)
+        var scratch = Authority.FastPathScratch()
+        var g = Generator(state: 14)
+        var out = [UInt8](repeating: 0, count: 65536)
+        var mismatches = 0, answered = 0
+        var first: String?
+        for _ in 0..<80000 {
+            var bytes = FastPathTests.query(FastPathTests.fixtureNames, &g)
+            for _ in 0..<(1 + g.below(3)) where !bytes.isEmpty {
+                switch g.below(6) {
+                case 0, 1, 2: bytes[g.below(bytes.count)] ^= UInt8(1 << g.below(8))
+                case 3: bytes[g.below(bytes.count)] = UInt8(truncatingIfNeeded: g.next())
+                case 4: bytes.insert(UInt8(truncatingIfNeeded: g.next()), at: g.below(bytes.count + 1))
+                default: bytes.removeLast(min(bytes.count, 1 + g.below(4)))
+                }
+            }
+            let from = FastPathTests.source(&g)
+            let expected = Authority.respond(to: bytes, source: from, transport: .udp, catalog: catalog)
+            let n = out.withUnsafeMutableBytes { o in
+                bytes.withUnsafeBytes { fast.respond(to: $0, source: from, into: o, scratch: &scratch) }
+            }
+            if n == Authority.FastPath.askGeneral { continue }
+            answered += 1
+            let got: [UInt8]? = n == Authority.FastPath.drop ? nil : Array(out.prefix(n))
+            if got != expected {
+                mismatches += 1
+                if first == nil { first = "tier \(scratch.lastTier) packet \(bytes)\n general \(expected ?? [])\n fast    \(got ?? [])" }
+            }
+        }
+        #expect(mismatches == 0, "\(mismatches) of \(answered)\n\(first ?? "")")
+        #expect(answered > 8000)
+    }
+
     /// Runs `count` generated queries through both paths (with `express: false`, the templated
     /// tier answers what the express tier would have).
     static func compare(_ catalog: Catalog, names: [String], count: Int, seed: UInt64, express: Bool = true) -> Tally {
