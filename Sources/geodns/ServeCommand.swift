@@ -36,7 +36,7 @@ struct ServeCommand: ParsableCommand {
         }
         let logger = Logger(label: "geodns")
         let started = DispatchTime.now()
-        let catalog: Catalog
+        var catalog: Catalog
         do {
             catalog = try PolicyLoader.load(path: options.config)
         } catch {
@@ -50,6 +50,9 @@ struct ServeCommand: ParsableCommand {
         ])
         if let report = catalog.report { logger.info("\(report)") }
         for warning in catalog.warnings { logger.warning("\(warning)") }
+        // Queries use the compiled tables only: this was the last reference to the database,
+        // so dropping it unmaps the file for the whole serve.
+        catalog.database = nil
         guard let engine = DNSServer.UDPEngine(rawValue: udpEngine) else {
             logger.critical("bad --udp-engine \(udpEngine): expected recvmmsg or nio")
             throw ExitCode.failure
