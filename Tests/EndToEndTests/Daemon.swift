@@ -48,10 +48,15 @@ func run(_ executable: String, _ arguments: [String], timeout: Double = 30) -> C
         return CommandResult(status: -1, stdout: "", stderr: "cannot run \(executable): \(error)")
     }
     // Read both pipes concurrently so a full pipe never blocks the child.
+    // The stderr reader hands its data over through a semaphore (a happens-before edge, so
+    // ThreadSanitizer sees no race on `errData`).
     nonisolated(unsafe) var errData = Data()
-    let errThread = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
+    let errDone = DispatchSemaphore(value: 0)
+    let errThread = Thread {
+        errData = err.fileHandleForReading.readDataToEndOfFile()
+        errDone.signal()
+    }
     errThread.start()
-    let deadline = Date().addingTimeInterval(timeout)
     let timer = DispatchSource.makeTimerSource()
     timer.schedule(deadline: .now() + timeout)
     timer.setEventHandler { if process.isRunning { process.terminate() } }
@@ -59,7 +64,8 @@ func run(_ executable: String, _ arguments: [String], timeout: Double = 30) -> C
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     timer.cancel()
-    while errThread.isExecuting || (!errThread.isFinished && Date() < deadline) { usleep(1000) }
+    // stderr closes when the child exits (or was terminated above); bound the wait all the same.
+    _ = errDone.wait(timeout: .now() + 5)
     return CommandResult(status: process.terminationStatus,
                          stdout: String(decoding: outData, as: UTF8.self),
                          stderr: String(decoding: errData, as: UTF8.self))
