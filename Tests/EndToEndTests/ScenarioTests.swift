@@ -82,7 +82,8 @@ struct ScenarioEndToEndTests {
         let database = try #require(Paths.geoLite2City, "GeoLite2-City (pip maxminddb-geolite2) is installed by make deps")
         let dir = try configUsing(database: database)
         defer { dir.remove() }
-        let daemon = try Daemon(config: dir.configPath)
+        // Compiling GeoLite2-City takes seconds in a debug build, minutes under ThreadSanitizer.
+        let daemon = try Daemon(config: dir.configPath, readyTimeout: 300)
         defer { daemon.stop() }
         checkScenario(daemon)
         // The scope returned must not cover a client that gets another answer: ask for the first
