@@ -165,21 +165,63 @@ public final class GeoIPDatabase: @unchecked Sendable {
     /// A data record above ::/96 that covers it (e.g. ::/8) is reported as that IPv6 network
     /// and as 0.0.0.0/0.
     public func enumerateNetworks(_ body: (GeoNetwork, GeoRecord) throws -> Void) rethrows {
+        // Data offset -> index into `records` (nil entries: records that did not decode).
+        var cache: [UInt32: Int32] = [:]
+        cache.reserveCapacity(Int(min(mmdb.pointee.metadata.node_count / 16, 1 << 20)))
+        var records: [GeoRecord?] = []
+        try walkTree(resolve: { offset in
+            let index: Int
+            if let cached = cache[offset] {
+                index = Int(cached)
+            } else {
+                index = records.count
+                records.append(try? data.geoRecord(at: Int(offset)))
+                cache[offset] = Int32(truncatingIfNeeded: index)
+            }
+            return records[index]
+        }, body)
+    }
+
+    /// The same walk as `enumerateNetworks(_:)` (same networks, same order), for callers that
+    /// only need one small label per record: each distinct record is decoded once when first
+    /// met, passed to `label`, and dropped; only the label is kept per data offset. Peak memory
+    /// is then the tree walk plus an offset -> label map instead of every decoded record.
+    /// Records that do not decode are skipped (and not labelled).
+    public func enumerateNetworks(labelling label: (GeoRecord) throws -> Int32,
+                                  _ body: (GeoNetwork, Int32) throws -> Void) rethrows {
+        var labels: [UInt32: Int32] = [:]
+        labels.reserveCapacity(Int(min(mmdb.pointee.metadata.node_count / 16, 1 << 20)))
+        var undecodable = Set<UInt32>()
+        try walkTree(resolve: { offset in
+            if let cached = labels[offset] { return cached }
+            if undecodable.contains(offset) { return nil }
+            guard let record = try? data.geoRecord(at: Int(offset)) else {
+                undecodable.insert(offset)
+                return nil
+            }
+            let value = try label(record)
+            labels[offset] = value
+            return value
+        }, body)
+    }
+
+    /// One pending record of the tree walk.
+    private struct WalkEntry {
+        var type: UInt8      // MMDB_RECORD_TYPE_*
+        var value: UInt32    // node number or data offset
+        var depth: Int
+        var address: UInt128
+    }
+
+    /// The tree walk behind both `enumerateNetworks` variants: `resolve` maps a data offset to
+    /// the value handed to `body` (nil: skip the network).
+    private func walkTree<Value>(resolve: (UInt32) throws -> Value?,
+                                 _ body: (GeoNetwork, Value) throws -> Void) rethrows {
         let nodeCount = mmdb.pointee.metadata.node_count
         let width = treeDepth
         var visited = [UInt64](repeating: 0, count: Int(nodeCount) / 64 + 1)
-        // Data offset -> index into `records` (nil entries: records that did not decode).
-        var cache: [UInt32: Int32] = [:]
-        cache.reserveCapacity(Int(min(nodeCount / 16, 1 << 20)))
-        var records: [GeoRecord?] = []
 
-        struct Entry {
-            var type: UInt8      // MMDB_RECORD_TYPE_*
-            var value: UInt32    // node number or data offset
-            var depth: Int
-            var address: UInt128
-        }
-        var stack: [Entry] = [Entry(type: UInt8(MMDB_RECORD_TYPE_SEARCH_NODE), value: 0, depth: 0, address: 0)]
+        var stack: [WalkEntry] = [WalkEntry(type: UInt8(MMDB_RECORD_TYPE_SEARCH_NODE), value: 0, depth: 0, address: 0)]
         stack.reserveCapacity(2 * width + 2)
         var node = MMDB_search_node_s()
 
@@ -195,22 +237,14 @@ public final class GeoIPDatabase: @unchecked Sendable {
                 guard MMDB_read_node(mmdb, n, &node) == MMDB_SUCCESS else { continue }
                 let depth = entry.depth + 1
                 let right = entry.address | (UInt128(1) << (width - depth))
-                stack.append(Entry(type: node.right_record_type, value: node.right_record_type == UInt8(MMDB_RECORD_TYPE_DATA)
+                stack.append(WalkEntry(type: node.right_record_type, value: node.right_record_type == UInt8(MMDB_RECORD_TYPE_DATA)
                                    ? node.right_record_entry.offset : UInt32(truncatingIfNeeded: node.right_record),
                                    depth: depth, address: right))
-                stack.append(Entry(type: node.left_record_type, value: node.left_record_type == UInt8(MMDB_RECORD_TYPE_DATA)
+                stack.append(WalkEntry(type: node.left_record_type, value: node.left_record_type == UInt8(MMDB_RECORD_TYPE_DATA)
                                    ? node.left_record_entry.offset : UInt32(truncatingIfNeeded: node.left_record),
                                    depth: depth, address: entry.address))
             case MMDB_RECORD_TYPE_DATA:
-                let index: Int
-                if let cached = cache[entry.value] {
-                    index = Int(cached)
-                } else {
-                    index = records.count
-                    records.append(try? data.geoRecord(at: Int(entry.value)))
-                    cache[entry.value] = Int32(truncatingIfNeeded: index)
-                }
-                guard let record = records[index] else { continue }
+                guard let record = try resolve(entry.value) else { continue }
                 if width == 32 {
                     try body(GeoNetwork(family: .v4, address: entry.address, prefixLength: entry.depth), record)
                 } else if entry.depth >= 96 && entry.address >> 32 == 0 {

@@ -54,9 +54,11 @@ enum Compiler {
         let clock = ContinuousClock()
         let walkStart = clock.now
         if let database, !matcher.isEmpty {
-            database.enumerateNetworks { network, record in
+            // Only the region id is kept per distinct record (not the decoded records): see
+            // bench/RESULTS.md, Memory. Region ids fit in Int32 (no config names 2^31 regions).
+            database.enumerateNetworks(labelling: { Int32(clamping: matcher.regionID($0, noMatch: noMatch)) }) { network, label in
                 visited += 1
-                let id = matcher.regionID(record, noMatch: noMatch)
+                let id = Int(label)
                 switch network.family {
                 case .v4:
                     let p = min(max(network.prefixLength, 0), 32)
