@@ -16,7 +16,8 @@
 #                      policies are live while the new one compiles)
 #   load               1-minute load average when the cell ran (2-core box, others compiling)
 # Env: SCALE_QUICK=1 (countries x both databases only), SCALE_NAMES, SCALE_REGIONS, SCALE_DBS,
-#      SCALE_SECONDS, SCALE_RUNS, SCALE_PORT (15305-15309, default first free from 15307), GEODNS_BIN, SCALE_OUT.
+#      SCALE_SECONDS, SCALE_RUNS, SCALE_PORT (15305-15309, default first free from 15307), GEODNS_BIN,
+#      SCALE_OUT (results, default /tmp/geodns-scale), SCALE_CACHE (database walks, /tmp/geodns-scale).
 set -uo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -33,7 +34,8 @@ else
   NAMES=${SCALE_NAMES:-10 1000 100000}; REGIONS=${SCALE_REGIONS:-continent country subdivision}; DBS=${SCALE_DBS:-demo geolite2}
 fi
 [ -x "$BIN" ] || { echo "scale.sh: no geodns binary at $BIN" >&2; exit 1; }
-mkdir -p "$OUT"
+CACHE=${SCALE_CACHE:-/tmp/geodns-scale}   # the database walks (GeoLite2: a minute or more), kept across runs
+mkdir -p "$OUT" "$CACHE"
 
 PORT=${SCALE_PORT:-}
 if [ -z "$PORT" ]; then
@@ -54,7 +56,7 @@ db_path() { case $1 in demo) echo "$ROOT/data/geodns-demo.mmdb" ;; geolite2) ech
 db_info() {
   local db=$1 path stamp info
   path=$(db_path "$db"); stamp=$(stat -c '%s-%Y' "$path")
-  info=$OUT/dbinfo-$db-$stamp.json
+  info=$CACHE/dbinfo-$db-$stamp.json
   [ -s "$info" ] || python3 "$HERE/dbinfo.py" "$path" "$info" >&2 || return 1
   echo "$info"
 }
