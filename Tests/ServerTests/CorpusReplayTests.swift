@@ -67,23 +67,15 @@ struct CorpusReplayTests {
         var scratch = Authority.FastPathScratch()
         let out = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
         defer { out.deallocate() }
-        var known: [String] = []
         for url in Self.files("message") {
             let bytes = [UInt8](try Data(contentsOf: url))
             let n = bytes.withUnsafeBytes { fast.respond(to: $0, source: .v4(0x5102_4501), into: out, scratch: &scratch) }
             guard n != Authority.FastPath.askGeneral else { continue }
             let general = Authority.respond(to: bytes, source: .v4(0x5102_4501), transport: .udp, catalog: catalog)
             let agrees = n == Authority.FastPath.drop ? general == nil : Array(out[0..<min(n, out.count)]) == general
-            // Known (see /work/notes/hardening-findings.md): the express tier answers datagrams
-            // with bytes after the question where the general engine says FORMERR.
-            if !agrees, url.lastPathComponent.hasPrefix("fastpath-") || general.map({ $0.count > 3 && $0[3] & 0x0f == 1 }) == true {
-                known.append(url.lastPathComponent)
-            } else {
-                #expect(agrees, "\(url.lastPathComponent): fast path and general engine disagree")
-            }
-        }
-        withKnownIssue("express tier: trailing bytes after the question answered instead of FORMERR", isIntermittent: true) {
-            #expect(known.isEmpty, "\(known)")
+            // The fuzz-found case (fastpath-*.bin: bytes after the question) must now agree too:
+            // the express tier hands such datagrams to the general engine (b29d067).
+            #expect(agrees, "\(url.lastPathComponent): fast path and general engine disagree")
         }
     }
 }
