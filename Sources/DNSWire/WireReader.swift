@@ -60,10 +60,30 @@ struct WireReader {
     }
 
     /// Reads a possibly compressed name (RFC 1035 §4.1.4), appending `[len][label]...` to `out`.
-    ///
-    /// Each pointer must point strictly before the start of the labels being read, so the walk
-    /// always moves backwards and ends; labels stay <= 63 and the name <= 255 bytes.
     mutating func name(into out: inout [UInt8]) throws(WireError) {
+        var sink = CopyingLabels(out: out)
+        out = []                      // hand the buffer to the sink without a copy
+        defer { out = sink.out }
+        try walkName(&sink)
+    }
+
+    mutating func name() throws(WireError) -> DomainName {
+        var storage: [UInt8] = []
+        try name(into: &storage)
+        return DomainName(uncheckedStorage: storage)
+    }
+
+    /// Steps over a name, checking it as `name(into:)` does, without copying it.
+    mutating func skipName() throws(WireError) {
+        var sink = SkippingLabels()
+        try walkName(&sink)
+    }
+
+    /// The one checked walk over a name: each pointer must point strictly before the start of
+    /// the labels being read, so the walk always moves backwards and ends; labels stay <= 63
+    /// and the name <= 255 bytes. `sink` receives each label (with its length byte).
+    @inline(__always)
+    private mutating func walkName<Sink: LabelSink>(_ sink: inout Sink) throws(WireError) {
         var pos = offset
         var runStart = offset       // pointers must target below this
         var bound = limit           // before the first pointer: the restricted region
@@ -83,9 +103,7 @@ struct WireReader {
                 wireLength += 1 + n
                 guard wireLength <= 255 else { throw .nameTooLong(at: pos) }
                 guard bound - pos - 1 >= n else { throw .truncated(at: pos) }
-                out.append(len)
-                let from = pos + 1
-                bytes.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[from..<(from + n)])) }
+                sink.label(bytes, at: pos, length: n)
                 pos += 1 + n
             case 0xC0:
                 guard bound - pos >= 2 else { throw .truncated(at: pos) }
@@ -105,53 +123,32 @@ struct WireReader {
         }
     }
 
-    mutating func name() throws(WireError) -> DomainName {
-        var storage: [UInt8] = []
-        try name(into: &storage)
-        return DomainName(uncheckedStorage: storage)
-    }
-
-    /// Steps over a name, checking it as `name(into:)` does, without copying it.
-    mutating func skipName() throws(WireError) {
-        var pos = offset
-        var runStart = offset
-        var bound = limit
-        var end = -1
-        var wireLength = 1
-        while true {
-            guard pos < bound else { throw .truncated(at: pos) }
-            let len = bytes[pos]
-            switch len & 0xC0 {
-            case 0x00:
-                if len == 0 {
-                    if end < 0 { end = pos + 1 }
-                    offset = end
-                    return
-                }
-                let n = Int(len)
-                wireLength += 1 + n
-                guard wireLength <= 255 else { throw .nameTooLong(at: pos) }
-                guard bound - pos - 1 >= n else { throw .truncated(at: pos) }
-                pos += 1 + n
-            case 0xC0:
-                guard bound - pos >= 2 else { throw .truncated(at: pos) }
-                let target = Int(len & 0x3F) << 8 | Int(bytes[pos + 1])
-                guard target < runStart else { throw .badPointer(at: pos) }
-                if end < 0 { end = pos + 2 }
-                runStart = target
-                pos = target
-                bound = bytes.count
-            case 0x40:
-                throw .labelTooLong(at: pos)
-            default:
-                throw .badLabelType(at: pos)
-            }
-        }
-    }
-
     /// One <character-string>: a length byte and that many bytes (RFC 1035 §3.3).
     mutating func characterString() throws(WireError) -> [UInt8] {
         let n = try u8()
         return try take(Int(n))
     }
+}
+
+/// What `WireReader.walkName` does with each label it has checked.
+protocol LabelSink {
+    /// The label whose length byte is at `bytes[at]`, `length` bytes following it (in bounds).
+    mutating func label(_ bytes: [UInt8], at: Int, length: Int)
+}
+
+/// Appends `[len][label]` to a buffer (`name(into:)`).
+struct CopyingLabels: LabelSink {
+    var out: [UInt8]
+    @inline(__always)
+    mutating func label(_ bytes: [UInt8], at pos: Int, length n: Int) {
+        out.append(UInt8(truncatingIfNeeded: n))
+        let from = pos + 1
+        bytes.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[from..<(from + n)])) }
+    }
+}
+
+/// Only checks (`skipName()`).
+struct SkippingLabels: LabelSink {
+    @inline(__always)
+    mutating func label(_ bytes: [UInt8], at pos: Int, length n: Int) {}
 }
