@@ -38,6 +38,15 @@ final class UDPWorker: @unchecked Sendable {
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
+        // RFC 9715 §3.1: DF set, path-MTU updates ignored (no forged "fragmentation needed"
+        // shrinks our replies); replies are capped at the payload size (1232 by default) anyway.
+        // With DF set the kernel also skips IP-ID generation for each reply.
+        var probe: Int32 = isV6 ? Int32(IPV6_PMTUDISC_PROBE) : Int32(IP_PMTUDISC_PROBE)
+        if isV6 {
+            setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_MTU_DISCOVER, &probe, socklen_t(MemoryLayout<Int32>.size))
+        } else {
+            setsockopt(fd, Int32(IPPROTO_IP), IP_MTU_DISCOVER, &probe, socklen_t(MemoryLayout<Int32>.size))
+        }
         var rcvbuf: Int32 = 4 << 20
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, socklen_t(MemoryLayout<Int32>.size))
         // Wake up now and then to notice a stop request.
