@@ -38,6 +38,8 @@ public final class DNSServer: @unchecked Sendable {
     private let reloadQueue = DispatchQueue(label: "geodns.reload")
     /// Listen addresses from the command line, which beat the policy's `server.listen`.
     private let listenOverride: [ServerSettings.ListenAddress]?
+    /// The addresses bound at start (reloads cannot change them).
+    private var bound: [ServerSettings.ListenAddress] = []
 
     /// - Parameters:
     ///   - catalog: the policy loaded at start (already validated).
@@ -67,7 +69,9 @@ public final class DNSServer: @unchecked Sendable {
         lock.withLock { state = .running }
         let settings = store.load().catalog.settings
         let loops = Array(group.makeIterator())
-        for address in listenOverride ?? settings.listen {
+        let addresses = listenOverride ?? settings.listen
+        lock.withLock { bound = addresses }
+        for address in addresses {
             if udpEngine == .recvmmsg {
                 for _ in 0..<threads {
                     let worker = try UDPWorker(address: address, metrics: metrics, answer: answerer())
@@ -82,15 +86,17 @@ public final class DNSServer: @unchecked Sendable {
                     .channelOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: 1)
                     .channelOption(.datagramVectorReadMessageCount, value: 16)
                     .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 16 * 2048))
-                    .channelInitializer { [store, metrics] channel in
+                    .channelInitializer { [self] channel in
+                        // The same answerer (its own scratch buffers) and limits as the workers'.
                         channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandler(UDPHandler(store: store, metrics: metrics))
+                            let handler = UDPHandler(answer: answerer(), limits: limits, metrics: metrics)
+                            try channel.pipeline.syncOperations.addHandler(handler)
                         }
                     }
                     .bind(host: address.host, port: address.port).wait()
                 append(udp)
             }
-            let tcp = try makeTCPBootstrap(settings: settings).bind(host: address.host, port: address.port).wait()
+            let tcp = try makeTCPBootstrap().bind(host: address.host, port: address.port).wait()
             append(tcp)
             logger.info("listening", metadata: [
                 "address": "\(address)", "udp_engine": "\(udpEngine.rawValue)",
@@ -109,9 +115,10 @@ public final class DNSServer: @unchecked Sendable {
         lock.withLock { statsSignal = usr1 }
     }
 
-    /// The UDP workers' per-datagram entry: the current snapshot, the fast path (no heap
-    /// allocation; `Authority.FastPath`), or the general engine for what the plan does not cover;
-    /// the reply written into the worker's buffer. Each worker gets its own scratch buffers.
+    /// The per-datagram entry of both UDP engines (UDPWorker, UDPHandler; `ReplyLimits.respond`):
+    /// the current snapshot, the fast path (no heap allocation; `Authority.FastPath`), or the
+    /// general engine for what the plan does not cover; the reply written into the engine's
+    /// buffer. Each worker or handler gets its own scratch buffers: one answerer per thread.
     private func answerer() -> UDPWorker.Answerer {
         let scratch = ScratchBox()
         return { [store] query, client, out in
@@ -141,19 +148,22 @@ public final class DNSServer: @unchecked Sendable {
         lock.withLock { channels.append(channel) }
     }
 
-    private func makeTCPBootstrap(settings: ServerSettings) -> ServerBootstrap {
-        let idle = TimeAmount.milliseconds(Int64(settings.tcpIdleTimeoutSeconds * 1000))
-        let maxConnections = settings.tcpMaxConnections
-        let maxQueries = settings.tcpMaxQueriesPerConnection
-        let readTimeout = TimeAmount.milliseconds(Int64(settings.tcpReadTimeoutSeconds * 1000))
-        return ServerBootstrap(group: group)
+    /// TCP limits come from the policy in force when each connection is accepted, so a reload
+    /// applies them to new connections; a connection keeps the idle timeout, read timeout and
+    /// query cap it was accepted with. A lower connection cap also applies at once (`reload`).
+    private func makeTCPBootstrap() -> ServerBootstrap {
+        ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { [store, metrics, tcpConnections] channel in
+                let settings = store.load().catalog.settings
+                let idle = TimeAmount.milliseconds(Int64(settings.tcpIdleTimeoutSeconds * 1000))
+                let maxQueries = settings.tcpMaxQueriesPerConnection
+                let readTimeout = TimeAmount.milliseconds(Int64(settings.tcpReadTimeoutSeconds * 1000))
                 // At the cap, the longest-idle connection makes room (TCPConnectionTable.swift).
                 let entry = TCPConnectionTable.Entry(channel: channel)
-                if let victim = tcpConnections.add(entry, limit: maxConnections) {
+                if let victim = tcpConnections.add(entry, limit: settings.tcpMaxConnections) {
                     metrics.tcpConnectionsEvicted.wrappingIncrement(ordering: .relaxed)
                     victim.close(promise: nil)
                 }
@@ -178,11 +188,23 @@ public final class DNSServer: @unchecked Sendable {
             var catalog = try PolicyLoader.load(path: configPath)
             catalog.database = nil      // see init: queries use the compiled tables only
             let old = store.load().catalog.settings
-            if listenOverride == nil, catalog.settings.listen != old.listen {
-                logger.warning("listen addresses changed: takes effect on restart, not on reload")
-            }
+            let new = catalog.settings
             let snapshot = store.replace(with: catalog)
-            limits.configure(catalog.settings)
+            limits.configure(new)
+            // TCP: new connections read their limits from the snapshot; a lower cap applies now.
+            let evicted = tcpConnections.trim(to: new.tcpMaxConnections)
+            for victim in evicted {
+                metrics.tcpConnectionsEvicted.wrappingIncrement(ordering: .relaxed)
+                victim.close(promise: nil)
+            }
+            if !evicted.isEmpty {
+                logger.notice("TCP connection cap lowered: closed the longest-idle connections", metadata: [
+                    "max_connections": "\(new.tcpMaxConnections)", "closed": "\(evicted.count)",
+                ])
+            }
+            for (setting, why) in notApplied(old: old, new: new) {
+                logger.warning("reload could not apply \(setting): \(why)", metadata: ["setting": "\(setting)"])
+            }
             metrics.reloads.wrappingIncrement(ordering: .relaxed)
             let ms = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
             logger.notice("policy reloaded", metadata: [
@@ -195,6 +217,29 @@ public final class DNSServer: @unchecked Sendable {
             logger.error("reload refused, the running policy keeps serving:\n\(error)")
             return .failure(error)
         }
+    }
+
+    /// The settings of a reloaded policy that a reload cannot apply, with why. Everything else in
+    /// `server:` applies on reload: ECS and the payload size (in the snapshot), the error-reply
+    /// limit and RRL (`limits`), the TCP limits (`makeTCPBootstrap`). Threads and the UDP engine
+    /// are command-line options, so a reload never sees them change.
+    private func notApplied(old: ServerSettings, new: ServerSettings) -> [(String, String)] {
+        var out: [(String, String)] = []
+        let bound = lock.withLock { self.bound }
+        if let listenOverride {
+            if new.listen != old.listen {
+                out.append(("server.listen", "--listen on the command line is in force (\(Self.list(listenOverride)))"))
+            }
+        } else if new.listen != bound {
+            // Compared with what is bound, not the previous policy: repeated on every reload
+            // until a restart, so an operator never mistakes the policy's addresses for the live ones.
+            out.append(("server.listen", "sockets are bound at start; restart to listen on \(Self.list(new.listen)) (now \(Self.list(bound)))"))
+        }
+        return out
+    }
+
+    private static func list(_ addresses: [ServerSettings.ListenAddress]) -> String {
+        addresses.map(\.description).joined(separator: ", ")
     }
 
     /// Serves until SIGTERM/SIGINT; SIGHUP reloads. Blocks the calling thread.

@@ -74,6 +74,18 @@ public final class ReplyLimits: Sendable {
         return summary.questionEnd
     }
 
+    /// One UDP datagram, the same on both engines: `answer` (DNSServer's answerer: the fast path
+    /// into `out`, no allocation) builds the reply, `geodns_truncated_total` counts it when it did
+    /// not fit (TC=1), then the limits above apply. Returns the size to send from `out`, 0 to drop.
+    @inline(__always)
+    func respond(to query: UnsafeRawBufferPointer, client: ClientAddress, into out: UnsafeMutableRawBufferPointer,
+                 now: UInt32, answer: UDPWorker.Answerer) -> Int {
+        let size = answer(query, client, out)
+        guard size > 0 else { return 0 }
+        if size > 2, out[2] & 0x02 != 0 { metrics.truncated.wrappingIncrement(ordering: .relaxed) }
+        return apply(reply: out, size: size, client: client, now: now)
+    }
+
     /// An error reply: an RCODE other than NOERROR and NXDOMAIN, or NOERROR with no answer and no
     /// authority records — which we only send as BADVERS (its upper RCODE bits live in the OPT
     /// record; NODATA always carries the SOA).

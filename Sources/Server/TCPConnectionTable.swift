@@ -43,6 +43,19 @@ public final class TCPConnectionTable: Sendable {
         }
     }
 
+    /// Removes the longest-idle connections until at most `limit` remain (a reload lowered the
+    /// cap) and returns their channels for the caller to close.
+    func trim(to limit: Int) -> [Channel] {
+        entries.withLockedValue { table in
+            guard table.count > limit else { return [] }
+            let victims = table.values
+                .sorted { $0.lastActive.load(ordering: .relaxed) < $1.lastActive.load(ordering: .relaxed) }
+                .prefix(table.count - max(0, limit))
+            for victim in victims { table[ObjectIdentifier(victim)] = nil }
+            return victims.map(\.channel)
+        }
+    }
+
     func remove(_ entry: Entry) {
         _ = entries.withLockedValue { $0.removeValue(forKey: ObjectIdentifier(entry)) }
     }

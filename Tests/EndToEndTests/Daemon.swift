@@ -103,14 +103,15 @@ final class Daemon {
     let configPath: String
 
     /// Starts `geodns serve --config configPath --listen 127.0.0.1:PORT` and waits until it
-    /// answers an SOA query (up to `readyTimeout` seconds).
-    init(config configPath: String, zone: String = "example.com", readyTimeout: Double = 60) throws {
+    /// answers an SOA query (up to `readyTimeout` seconds). `arguments` go after those (e.g.
+    /// `["--udp-engine", "nio"]`).
+    init(config configPath: String, zone: String = "example.com", readyTimeout: Double = 60, arguments: [String] = []) throws {
         self.configPath = configPath
         port = freePort()
         logURL = FileManager.default.temporaryDirectory.appendingPathComponent("geodns-e2e-\(port)-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: Paths.geodns)
-        process.arguments = ["serve", "--config", configPath, "--listen", "127.0.0.1:\(port)", "--log-level", "info"]
+        process.arguments = ["serve", "--config", configPath, "--listen", "127.0.0.1:\(port)", "--log-level", "info"] + arguments
         let log = try FileHandle(forWritingTo: logURL)
         process.standardOutput = log
         process.standardError = log

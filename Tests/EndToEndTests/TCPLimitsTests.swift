@@ -104,4 +104,58 @@ struct TCPLimitsEndToEndTests {
         #expect(Loopback.tcpExchange(fds[1], query) != nil, "active connections stay")
         #expect(daemon.counters()["geodns_tcp_connections_evicted_total"] == 1)
     }
+
+    @Test("a reload lowering max_connections to 5 and max_queries_per_connection to 3: the longest-idle connections closed at once, a new connection cut after 3 answers, the old one keeps its limit; the unappliable listen change logged")
+    func reloadAppliesLimits() throws {
+        let before = "{ idle_timeout: 10s, read_timeout: 2s, max_connections: 100, max_queries_per_connection: 1000 }"
+        let after = "{ idle_timeout: 10s, read_timeout: 2s, max_connections: 5, max_queries_per_connection: 3 }"
+        let dir = try Self.policy(before)
+        defer { dir.remove() }
+        let daemon = try Daemon(config: dir.configPath)
+        defer { daemon.stop() }
+        let query = Loopback.query("www.example.com", .a)
+        // Nine idle connections, oldest first, then one that makes 5 queries (the most recently active).
+        var idle: [Int32] = []
+        defer { idle.forEach { close($0) } }
+        for _ in 0..<9 {
+            idle.append(Loopback.connectTCP(daemon.port))
+            usleep(2000)
+        }
+        let old = Loopback.connectTCP(daemon.port)
+        defer { close(old) }
+        usleep(100_000)
+        #expect((0..<5).allSatisfy { _ in Loopback.tcpExchange(old, query) != nil })
+
+        // The new limits, and a listen address (which the command line's --listen overrides).
+        let yaml = try String(contentsOfFile: dir.configPath, encoding: .utf8)
+        let reloaded = yaml.replacingOccurrences(of: "  tcp: \(before)", with: "  tcp: \(after)")
+            .replacingOccurrences(of: #"listen: ["127.0.0.1:5353"]"#, with: #"listen: ["127.0.0.1:5354"]"#)
+        #expect(reloaded.contains(after) && reloaded.contains("5354"), "config.yaml changed shape; update this test")
+        try dir.write(reloaded)
+        daemon.signal(SIGHUP)
+        #expect(waitFor { daemon.log.contains("policy reloaded") }, "\(daemon.log)")
+
+        // The cap applies at once: 10 open, 5 allowed, the 5 longest idle closed.
+        let closed = idle.prefix(5).filter { Loopback.isClosedByPeer($0, within: 2) }.count
+        #expect(closed == 5, "\(closed)/5 longest-idle connections closed by the lower cap")
+        let kept = idle[5...].filter { !Loopback.isClosedByPeer($0, within: 0.05) }.count
+        #expect(kept == 4, "\(kept)/4 more recent connections kept")
+        #expect(daemon.counters()["geodns_tcp_connections_evicted_total"] == 5)
+
+        // A new connection: the cap makes room (the longest idle left goes), 3 answers, then closed.
+        let fresh = Loopback.connectTCP(daemon.port)
+        defer { close(fresh) }
+        let answered = (0..<3).filter { _ in Loopback.tcpExchange(fresh, query) != nil }.count
+        #expect(answered == 3)
+        #expect(Loopback.isClosedByPeer(fresh, within: 2), "closed after max_queries_per_connection (3)")
+        #expect(Loopback.tcpExchange(fresh, query) == nil)
+        #expect(Loopback.isClosedByPeer(idle[5], within: 2), "the newcomer evicted the longest-idle connection")
+        // A connection accepted before the reload keeps the limit it was accepted with (1000).
+        #expect((0..<3).allSatisfy { _ in Loopback.tcpExchange(old, query) != nil }, "8 queries on the old connection")
+        #expect(daemon.counters()["geodns_tcp_connections_evicted_total"] == 6)
+
+        // What the reload could not apply is named in the log.
+        #expect(daemon.log.contains("reload could not apply server.listen"), "\(daemon.log)")
+        #expect(daemon.dig("www.example.com", "A").data("A") == ["198.51.100.1"])
+    }
 }
