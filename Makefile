@@ -27,9 +27,11 @@ release: deps
 run: release
 	./.build/release/geodns serve --config $(CONFIG)
 
+# Every test, then every fuzz target for 60 s (mk/hardening.mk, fuzz-ci; FUZZ_SECONDS=0 skips it).
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --parallel
+	$(MAKE) --no-print-directory fuzz-ci
 
 clean:
 	rm -rf .build .build-*

@@ -7,8 +7,10 @@
 #   make sanitize        the unit and end-to-end tests under ASan, then under TSan
 #   make hostile         100,000 hostile packets against the real daemon (HOSTILE_COUNT to change)
 #   make reload-soak     dnsperf load while 20 reloads alternate good, broken and changed policies
-# None of these are part of `make test` (time budget); `make test` replays the corpora and runs
-# reduced hostile/limit/RRL end-to-end tests.
+#   make fuzz-ci         `make fuzz` as `make test` (and so CI) runs it after the tests
+# `make test` = the unit and end-to-end tests, then fuzz-ci (each fuzz target 60 s). The sanitizer
+# runs, the full hostile run and the reload soak are not in it (time budget); `make test` replays
+# the corpora and runs reduced hostile/limit/RRL end-to-end tests.
 HARD_SCRATCH ?= .build-hard
 HARD_FUZZ_SCRATCH ?= .build-fuzz
 FUZZ_SECONDS ?= 60
@@ -17,7 +19,7 @@ FUZZ_FLAGS := -c debug --scratch-path $(HARD_FUZZ_SCRATCH) --sanitize=fuzzer --s
   -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp -Xswiftc -DFUZZING
 LSAN_SUPP := $(HARD_SCRATCH)/lsan.supp
 
-.PHONY: fuzz fuzz-policy fuzz-message fuzz-build-policy fuzz-build-message sanitize sanitize-asan sanitize-tsan hostile reload-soak
+.PHONY: fuzz fuzz-ci fuzz-policy fuzz-message fuzz-build-policy fuzz-build-message sanitize sanitize-asan sanitize-tsan hostile reload-soak
 
 # TOOLCHAIN.md §4: the only recipe that instruments and links libFuzzer's main (always --product).
 define build_fuzzer
@@ -51,13 +53,27 @@ fuzz-message: fuzz-build-message
 
 # fuzz-wire is the wire engineer's target (mk/wire.mk); run it with the same scratch and time.
 # Every target runs even when an earlier one crashed; the exit status says whether any did.
+# An input that crashed (or leaked, timed out, ran out of memory) is printed in hex as well, so a
+# CI log alone is enough to turn it into a corpus file:
+#   echo HEX | xxd -r -p > Tests/ServerTests/Corpus/<target>/<name>   (or python3 bytes.fromhex)
 fuzz:
-	@start=$$(date +%s); failed=""; \
+	@start=$$(date +%s); failed=""; mkdir -p $(HARD_FUZZ_SCRATCH); touch $(HARD_FUZZ_SCRATCH)/fuzz-start; \
 	$(MAKE) --no-print-directory fuzz-wire FUZZ_SCRATCH=$(HARD_FUZZ_SCRATCH) FUZZ_SECONDS=$(FUZZ_SECONDS) || failed="$$failed fuzz-wire"; \
 	$(MAKE) --no-print-directory fuzz-policy || failed="$$failed fuzz-policy"; \
 	$(MAKE) --no-print-directory fuzz-message || failed="$$failed fuzz-message"; \
 	echo "make fuzz: $$(( $$(date +%s) - start )) s wall including builds; $${failed:-no target} failed"; \
+	if [ -n "$$failed" ]; then \
+	  find $(HARD_FUZZ_SCRATCH) -maxdepth 1 -type f -newer $(HARD_FUZZ_SCRATCH)/fuzz-start \
+	    \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'slow-unit-*' \) \
+	    | while read -r f; do echo "fuzz input $$f ($$(stat -c %s "$$f") bytes), hex:"; od -An -v -tx1 "$$f" | tr -d ' \n'; echo; done; \
+	fi; \
 	test -z "$$failed"
+
+# `make test` ends with this: every fuzz target for FUZZ_SECONDS (60 by default, as CI runs it).
+# FUZZ_SECONDS=0 skips it (a quick local `make test`); CI never sets it.
+fuzz-ci:
+	@if [ "$(FUZZ_SECONDS)" = 0 ]; then echo "fuzz-ci: skipped (FUZZ_SECONDS=0)"; \
+	else $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SECONDS); fi
 
 # TOOLCHAIN.md §4: separate scratch paths; LSan suppression for XCTest's own leaks.
 $(LSAN_SUPP):

@@ -37,5 +37,6 @@ fuzz-wire: fuzz-wire-build
 	python3 scripts/wire/corpus.py $(FUZZ_CORPUS)
 	SWIFT_BACKTRACE=enable=no $(FUZZ_SCRATCH)/debug/fuzz-wire $(FUZZ_CORPUS) \
 	  -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) -print_final_stats=1 \
-	  -artifact_prefix=$(FUZZ_SCRATCH)/ 2>&1 | grep -v "Cannot export local symbol"; \
+	  -artifact_prefix=$(FUZZ_SCRATCH)/ 2>&1 | grep -v "Cannot export local symbol" \
+	  | grep -E "^(INFO: Seed|#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss|==[0-9]+==|SUMMARY|artifact_prefix|Test unit written)|ERROR|invariant|Fatal|fatal"; \
 	  status=$${PIPESTATUS[0]}; echo "fuzz-wire exit $$status"; exit $$status
