@@ -54,5 +54,10 @@ for (label, mode), x in rows.items():
     cr = f"{ours['cpu'] / x['cpu']:.2f}x" if ours and label != "geodns" else "-"
     print(f"| {label} | {mode} | {x['runs']}{' *' if x['noisy'] else ''} | {x['qps']:.0f} | {x['avg']:.3f} | {x['p99']:.3f} | "
           f"{x['lost']} | {x['cpu']:.2f} | {x['other']:.0f} | {x['rss']:.0f} | {x['anon']:.0f}/{x['file']:.0f} | {x['start']:.2f} | {qr} | {cr} |")
-print("\n(* = a run stayed noisy: other tenants' CPU above the threshold. QPS ratio > 1 and CPU ratio < 1 favour geodns;"
-      " geodns-nio = `--udp-engine nio`. other CPU = busy ticks of both cores minus server and client, % of one core.)")
+for mode in ("ecs", "noecs"):
+    ours, floor = rows.get(("geodns", mode)), rows.get(("echo", mode))
+    if ours and floor:
+        print(f"\n{mode}: geodns {ours['cpu']:.2f} µs CPU/query = echo floor {floor['cpu']:.2f} + {ours['cpu'] - floor['cpu']:.2f} µs "
+              f"({100 * (ours['cpu'] - floor['cpu']) / ours['cpu']:.0f}% of geodns's CPU is above the kernel floor)", end="")
+print("\n\n(* = a run stayed noisy: other tenants' CPU above the threshold. QPS ratio > 1 and CPU ratio < 1 favour geodns;"
+      " geodns-nio = `--udp-engine nio`; echo = bench/echo/echo.c, the kernel floor: a C recvmmsg/sendmmsg loop that returns each query with QR set and does no DNS work. other CPU = busy ticks of both cores minus server and client, % of one core.)")
