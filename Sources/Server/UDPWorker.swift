@@ -38,17 +38,7 @@ final class UDPWorker: @unchecked Sendable {
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
-        // RFC 9715 §3.1: DF set, path-MTU updates ignored (no forged "fragmentation needed"
-        // shrinks our replies); replies are capped at the payload size (1232 by default) anyway.
-        // With DF set the kernel also skips IP-ID generation for each reply.
-        var probe: Int32 = isV6 ? Int32(IPV6_PMTUDISC_PROBE) : Int32(IP_PMTUDISC_PROBE)
-        if isV6 {
-            setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_MTU_DISCOVER, &probe, socklen_t(MemoryLayout<Int32>.size))
-        } else {
-            setsockopt(fd, Int32(IPPROTO_IP), IP_MTU_DISCOVER, &probe, socklen_t(MemoryLayout<Int32>.size))
-        }
-        var rcvbuf: Int32 = 4 << 20
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, socklen_t(MemoryLayout<Int32>.size))
+        UDPWorker.applyDatagramOptions(fd: fd, isV6: isV6)
         // Wake up now and then to notice a stop request.
         var tv = timeval(tv_sec: 0, tv_usec: 200_000)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
@@ -69,6 +59,22 @@ final class UDPWorker: @unchecked Sendable {
         }
         guard rc == 0 else { let e = errno; close(fd); throw SocketError("bind \(address)", e) }
         self.fd = fd
+    }
+
+    /// The UDP socket options both engines use (NIO's channels get them in DNSServer.start):
+    /// RFC 9715 §3.1 — DF set and path-MTU updates ignored (IP(V6)_PMTUDISC_PROBE: no forged
+    /// "fragmentation needed" shrinks our replies, which are capped at the payload size anyway;
+    /// with DF set the kernel also skips IP-ID generation per reply); a 4 MiB receive buffer
+    /// against bursts.
+    static func applyDatagramOptions(fd: Int32, isV6: Bool) {
+        var probe: Int32 = isV6 ? Int32(IPV6_PMTUDISC_PROBE) : Int32(IP_PMTUDISC_PROBE)
+        if isV6 {
+            setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_MTU_DISCOVER, &probe, socklen_t(MemoryLayout<Int32>.size))
+        } else {
+            setsockopt(fd, Int32(IPPROTO_IP), IP_MTU_DISCOVER, &probe, socklen_t(MemoryLayout<Int32>.size))
+        }
+        var rcvbuf: Int32 = 4 << 20
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, socklen_t(MemoryLayout<Int32>.size))
     }
 
     /// Starts the worker thread.
@@ -138,9 +144,10 @@ final class UDPWorker: @unchecked Sendable {
                 }
                 let query = UnsafeRawBufferPointer(start: inBuffers + i * UDPWorker.slot, count: length)
                 let out = UnsafeMutableRawBufferPointer(start: outBuffers + replies * UDPWorker.replySlot, count: UDPWorker.replySlot)
-                var size = answer(query, client, out)
-                // Reply limits (ReplyLimits.swift): may drop the reply (0) or slip it (TC=1).
-                if let limits, size > 0 { size = limits.apply(reply: out, size: size, client: client, now: second) }
+                // The answer, then the reply limits (ReplyLimits.respond, shared with the NIO
+                // engine): may drop the reply (0) or slip it (TC=1).
+                let size = limits?.respond(to: query, client: client, into: out, now: second, answer: answer)
+                    ?? answer(query, client, out)
                 guard size > 0 else {
                     metrics.dropped.wrappingIncrement(ordering: .relaxed)
                     continue
