@@ -224,8 +224,17 @@ public final class GeoIPDatabase: @unchecked Sendable {
         var stack: [WalkEntry] = [WalkEntry(type: UInt8(MMDB_RECORD_TYPE_SEARCH_NODE), value: 0, depth: 0, address: 0)]
         stack.reserveCapacity(2 * width + 2)
         var node = MMDB_search_node_s()
+        // The walk reads the whole tree and most of the data section; without this every page
+        // it touched would stay in our RSS (55 MB for GeoLite2-City) until the file is closed.
+        var sinceRelease = 0
+        defer { releaseMappedPages() }
 
         while let entry = stack.popLast() {
+            sinceRelease += 1
+            if sinceRelease == GeoIPDatabase.releaseInterval {
+                sinceRelease = 0
+                releaseMappedPages()
+            }
             switch Int32(entry.type) {
             case MMDB_RECORD_TYPE_SEARCH_NODE:
                 let n = entry.value
@@ -259,6 +268,21 @@ public final class GeoIPDatabase: @unchecked Sendable {
                 continue  // empty or invalid record
             }
         }
+    }
+
+    /// Walk steps (tree records popped) between two `releaseMappedPages` calls: ~50 calls for
+    /// GeoLite2-City's ~7 M records, so at most ~1/50 of the file plus the hot data (shared
+    /// strings and maps) is resident at a time, for a few ms of page faults in all.
+    static let releaseInterval = 1 << 17
+
+    /// Drops the file mapping's pages from this process's resident set. The mapping is
+    /// read-only and MAP_SHARED (libmaxminddb maps the file with PROT_READ, MAP_SHARED), so
+    /// MADV_DONTNEED loses nothing: the pages stay in the page cache and a later access (a
+    /// lookup, from any thread) faults them back in without I/O. What it saves is peak RSS
+    /// after walks that touch the whole file (bench/RESULTS.md, Memory).
+    public func releaseMappedPages() {
+        guard let content = mmdb.pointee.file_content, mmdb.pointee.file_size > 0 else { return }
+        _ = madvise(UnsafeMutableRawPointer(mutating: content), Int(mmdb.pointee.file_size), MADV_DONTNEED)
     }
 
     /// The search node at `address/depth`, or nil when the path ends (data or empty) before.

@@ -44,8 +44,42 @@ enum Compiler {
     }
 
     /// Client address -> region id (`regions.count` = no region), from the database's
-    /// networks (base layer) and the regions' explicit networks (override layer).
+    /// networks (base layer) and the regions' explicit networks (override layer). The walk is
+    /// streamed into runs (`RegionTableBuilder`); the returned duration is the walk's.
     static func regionTable(_ regions: [Region], networks: [[IPNetwork]], database: GeoIPDatabase?) -> (DecisionTable, Int, Duration) {
+        let noMatch = regions.count
+        let matcher = RegionMatcher(regions)
+        var builder = RegionTableBuilder(noMatch: noMatch, aliases: ipv4AliasPrefixes(database))
+        var visited = 0
+        let clock = ContinuousClock()
+        let walkStart = clock.now
+        if let database, !matcher.isEmpty {
+            // Only the region id is kept per distinct record (not the decoded records): see
+            // bench/RESULTS.md, Memory. Region ids fit in Int32 (no config names 2^31 regions).
+            database.enumerateNetworks(labelling: { Int32(clamping: matcher.regionID($0, noMatch: noMatch)) }) { network, label in
+                visited += 1
+                switch network.family {
+                case .v4: builder.add(v4: UInt32(truncatingIfNeeded: network.address), prefixLength: network.prefixLength, value: label)
+                case .v6: builder.add(v6: network.address, prefixLength: network.prefixLength, value: label)
+                }
+            }
+        }
+        let walk = clock.now - walkStart
+        if builder.needsReference {
+            // A database network the streamed layers cannot place exactly (RegionTableBuilder):
+            // walk again the way that keeps every network. No known database gets here.
+            let (table, _, again) = referenceRegionTable(regions, networks: networks, database: database)
+            return (table, visited, walk + again)
+        }
+        return (builder.finish(overrides: networks), visited, walk)
+    }
+
+    /// The region table built from network lists, as before streaming: every aggregated
+    /// database network kept, IPv4 networks copied to each alias block, then sorted and
+    /// flattened by `PrefixMap(base:overrides:defaultValue:)`. Peak memory is several times
+    /// the table's; kept as the fallback for layouts the streamed build cannot place, and as
+    /// the reference the streamed tables are tested against.
+    static func referenceRegionTable(_ regions: [Region], networks: [[IPNetwork]], database: GeoIPDatabase?) -> (DecisionTable, Int, Duration) {
         let noMatch = regions.count
         let matcher = RegionMatcher(regions)
         var base4 = NetworkAggregator<UInt32>()
@@ -54,8 +88,6 @@ enum Compiler {
         let clock = ContinuousClock()
         let walkStart = clock.now
         if let database, !matcher.isEmpty {
-            // Only the region id is kept per distinct record (not the decoded records): see
-            // bench/RESULTS.md, Memory. Region ids fit in Int32 (no config names 2^31 regions).
             database.enumerateNetworks(labelling: { Int32(clamping: matcher.regionID($0, noMatch: noMatch)) }) { network, label in
                 visited += 1
                 let id = Int(label)
@@ -70,11 +102,29 @@ enum Compiler {
             }
         }
         let walk = clock.now - walkStart
+        let table = referenceTable(base4: base4.networks, base6: base6.networks, overrides: networks,
+                                   aliases: ipv4AliasPrefixes(database), noMatch: noMatch)
+        return (table, visited, walk)
+    }
+
+    /// The reference table from aggregated database networks (see `referenceRegionTable`).
+    static func referenceTable(base4: [PrefixMap<UInt32>.Network], base6: [PrefixMap<UInt128>.Network],
+                               overrides networks: [[IPNetwork]], aliases: [(address: UInt128, length: Int)],
+                               noMatch: Int) -> DecisionTable {
         // The IPv4 space also lives inside IPv6 (RFC 4291 §2.5.5 mapped and compatible, RFC 3056
         // 6to4); the database answers those as IPv4, and so must an IPv6 client's table.
-        let aliases = ipv4AliasPrefixes(database)
-        var v6Networks = base6.networks
-        for n in base4.networks { v6Networks.append(contentsOf: ipv4Aliases(n, aliases)) }
+        var v6Networks = base6
+        for n in base4 { v6Networks.append(contentsOf: ipv4Aliases(n, aliases)) }
+        let (over4, over6) = overrideNetworks(networks, aliases: aliases)
+        return DecisionTable(
+            v4: PrefixMap(base: base4, overrides: over4, defaultValue: noMatch),
+            v6: PrefixMap(base: v6Networks, overrides: over6, defaultValue: noMatch))
+    }
+
+    /// The regions' explicit networks (`networks[id]`) as override networks per family; an
+    /// IPv4 network also overrides its places in IPv6 (`aliases`, in that order).
+    static func overrideNetworks(_ networks: [[IPNetwork]], aliases: [(address: UInt128, length: Int)])
+        -> (v4: [PrefixMap<UInt32>.Network], v6: [PrefixMap<UInt128>.Network]) {
         var over4: [PrefixMap<UInt32>.Network] = []
         var over6: [PrefixMap<UInt128>.Network] = []
         for (id, list) in networks.enumerated() {
@@ -88,10 +138,7 @@ enum Compiler {
                 }
             }
         }
-        let table = DecisionTable(
-            v4: PrefixMap(base: base4.networks, overrides: over4, defaultValue: noMatch),
-            v6: PrefixMap(base: v6Networks, overrides: over6, defaultValue: noMatch))
-        return (table, visited, walk)
+        return (over4, over6)
     }
 
     /// Where the IPv4 space appears inside IPv6 for lookups in `database`: always the mapped
