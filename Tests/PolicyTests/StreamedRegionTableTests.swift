@@ -1,3 +1,4 @@
+import Foundation
 import GeoIP
 import Testing
 @testable import Policy
@@ -68,6 +69,32 @@ import Testing
         #expect(visited == 3_428_122)
         #expect(table.v4.count == 64226)
         #expect(table.v6.count == 315_715)
+    }
+
+    /// A database whose IPv6 data covers the IPv4 alias blocks (::/8 holds data, so there is
+    /// no ::/96 node): streaming hands over to the reference build, and the table is still the
+    /// reference's.
+    @Test func ipv6DataAroundAnAliasBlockUsesTheReferenceBuild() throws {
+        var w = MMDBWriter(databaseType: "GeoDNS-Test", buildEpoch: 1_764_115_200)
+        func net(_ text: String) -> GeoNetwork {
+            guard case .success(.v6(let a, let p)) = IPNetwork.parse(text) else { return GeoNetwork(family: .v6, address: 0, prefixLength: 0) }
+            return GeoNetwork(family: .v6, address: a, prefixLength: p)
+        }
+        w.insert(net("::/8"), record: GeoRecord(continent: "EU", country: "GB"))
+        w.insert(net("2001:db8::/32"), record: GeoRecord(continent: "NA", country: "US"))
+        w.insert(net("2400::/12"), record: GeoRecord(continent: "AS", country: "JP"))
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("geodns-alias-\(getpid()).mmdb").path
+        try w.write(to: path)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let database = try GeoIPDatabase(path: path)
+
+        var builder = RegionTableBuilder(noMatch: 3, aliases: Compiler.ipv4AliasPrefixes(database))
+        database.enumerateNetworks(labelling: { _ in 0 }) { n, label in
+            if n.family == .v6 { builder.add(v6: n.address, prefixLength: n.prefixLength, value: label) }
+        }
+        #expect(builder.needsReference)
+        let (table, _) = Self.compare(database, Self.richRegions, "::/8 data")
+        #expect(table.lookup(.v6(UInt128(0xFFFF) << 32 | 0x0808_0808)).value == 4)  // ::ffff:8.8.8.8: gb, from ::/8
     }
 
     @Test func databaseStillAnswersAfterTheWalkReleasedItsPages() throws {
