@@ -1,6 +1,7 @@
 /// Merges sibling networks with equal values as they arrive in ascending order (the way a
 /// database enumerates its tree), so the base layer stays small: GeoLite2's ~3 M leaves
-/// collapse to what the region labelling can tell apart.
+/// collapse to what the region labelling can tell apart. Used by the reference build
+/// (`Compiler.referenceRegionTable`); the compile itself streams runs (`RegionTableBuilder`).
 struct NetworkAggregator<Address: FixedWidthInteger & UnsignedInteger & Sendable> {
     var networks: [PrefixMap<Address>.Network] = []
 
