@@ -12,7 +12,8 @@
 /// IPv4 alias block (e.g. data at ::/8, or ::ffff:0:0/96 holding data in a tree where it is not
 /// an alias): there the reference's longest-prefix rule depends on how the networks were
 /// aggregated. The builder then sets `needsReference` and the caller uses the reference path.
-/// Neither GeoLite2, DB-IP nor the demo database has such a network.
+/// Neither GeoLite2-City nor the demo database has such a network (MaxMind-style trees keep
+/// IPv4 under ::/96 and point the other blocks at it; `ipv6DataAroundAnAliasBlock...` tests one).
 struct RegionTableBuilder {
     let noMatch: Int
     /// The IPv4 alias prefixes in the order `Compiler.ipv4AliasPrefixes` gives them (the
