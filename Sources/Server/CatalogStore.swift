@@ -40,10 +40,17 @@ public final class CatalogStore: Sendable {
     /// Installs `catalog` as the next generation and returns it.
     @discardableResult
     public func replace(with catalog: Catalog) -> Snapshot {
-        let old = current.load(ordering: .acquiring)
-        let next = Snapshot(catalog: catalog, generation: old.generation + 1)
-        current.store(next, ordering: .releasing)
+        let next = install(catalog)
+        // After `install` returned: the old snapshot is released by then (unless a query still
+        // holds it for a moment), so its tables are among what malloc_trim can give back.
         CatalogStore.returnFreedMemory()
+        return next
+    }
+
+    private func install(_ catalog: Catalog) -> Snapshot {
+        let generation = current.load(ordering: .acquiring).generation + 1
+        let next = Snapshot(catalog: catalog, generation: generation)
+        current.store(next, ordering: .releasing)
         return next
     }
 

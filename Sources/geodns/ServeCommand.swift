@@ -35,6 +35,23 @@ struct ServeCommand: ParsableCommand {
             return handler
         }
         let logger = Logger(label: "geodns")
+        // Built in its own function: nothing in this frame, which lives for the whole serve, may
+        // hold the first policy, or its tables would stay allocated after the first reload.
+        let server = try makeServer(logger: logger)
+        do {
+            try server.start()
+        } catch {
+            logger.critical("cannot listen: \(error)")
+            server.stop()
+            throw ExitCode.failure
+        }
+        logger.notice("serving", metadata: ["pid": "\(getpid())"])
+        server.runUntilSignalled()
+    }
+
+    /// Loads the policy (exiting on errors) and makes the server; the catalog's only owner from
+    /// then on is the server's snapshot store.
+    private func makeServer(logger: Logger) throws -> DNSServer {
         let started = DispatchTime.now()
         var catalog: Catalog
         do {
@@ -69,15 +86,7 @@ struct ServeCommand: ParsableCommand {
                                threads: threads ?? DNSServer.defaultThreadCount,
                                listen: overrides.isEmpty ? nil : overrides,
                                udpEngine: engine)
-        do {
-            try server.start()
-        } catch {
-            logger.critical("cannot listen: \(error)")
-            server.stop()
-            throw ExitCode.failure
-        }
-        logger.notice("serving", metadata: ["pid": "\(getpid())"])
-        server.runUntilSignalled()
+        return server
     }
 }
 

@@ -44,6 +44,36 @@ struct ReloadEndToEndTests {
 
         #expect(daemon.stop() == 0, "SIGTERM stops cleanly:\n\(daemon.log)")
     }
+
+    /// The first policy must not outlive its replacement: on GeoLite2-City one generation of
+    /// tables is ~19 MiB of heap, which stayed allocated for the whole serve when `geodns serve`'s
+    /// own frame still held the first catalog (fixed by ServeCommand.makeServer).
+    @Test("reloads on GeoLite2-City free the old tables: anonymous RSS after 2 reloads stays near the start")
+    func reloadFreesOldTables() throws {
+        let database = try #require(Paths.geoLite2City, "GeoLite2-City (pip maxminddb-geolite2) is installed by make deps")
+        let dir = try configUsing(database: database)
+        defer { dir.remove() }
+        let daemon = try Daemon(config: dir.configPath, readyTimeout: 300)
+        defer { daemon.stop() }
+        let pid = daemon.process.processIdentifier
+        let start = try #require(residentAnonKiB(pid))
+        for n in 1...2 {
+            daemon.signal(SIGHUP)
+            #expect(waitFor(seconds: 300) { daemon.log.components(separatedBy: "policy reloaded").count > n },
+                    "reload \(n) did not finish:\n\(daemon.log)")
+        }
+        #expect(daemon.dig("www.example.com", "A", subnet: "81.2.69.0/24").data("A") == ["198.51.100.10"])
+        let after = try #require(residentAnonKiB(pid))
+        print("reloadFreesOldTables: RssAnon \(start) KiB at start, \(after) KiB after 2 reloads")
+        #expect(after <= start + 8 * 1024, "RssAnon grew from \(start) to \(after) KiB over 2 reloads: an old policy is still held")
+    }
+}
+
+/// RssAnon of a process (KiB), from /proc/PID/status.
+func residentAnonKiB(_ pid: Int32) -> Int? {
+    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("RssAnon:") }) else { return nil }
+    return line.split(separator: " ").dropFirst().first.flatMap { Int($0) }
 }
 
 /// Polls `condition` every 100 ms for up to `seconds`.
