@@ -44,19 +44,8 @@ struct RRLEndToEndTests {
         let flood = Loopback.query("www.example.com", .a, id: 1)
         // 10x the rate, paced over `seconds`; the other client asks 10 times a second.
         let total = rate * 10 * seconds
-        let started = Date()
-        var otherSent = 0
-        for i in 0..<total {
-            Loopback.sendUDP(attacker, flood, port: daemon.port)
-            if i % (rate) == 0 {
-                Loopback.sendUDP(other, Loopback.query("www.example.com", .a, id: UInt16(100 + otherSent)), port: daemon.port)
-                otherSent += 1
-            }
-            let due = started.addingTimeInterval(Double(i + 1) * Double(seconds) / Double(total))
-            if due > Date() { usleep(UInt32(due.timeIntervalSinceNow * 1_000_000)) }
-        }
-        // Clock seconds the flood touched (more than `seconds` + 1 on a slow machine).
-        let spanned = Int(Date().timeIntervalSince(started).rounded(.up)) + 1
+        let (otherSent, spanned) = pacedFlood(attacker: attacker, sending: flood, other: other, every: rate,
+                                              otherName: "www.example.com", total: total, seconds: seconds, port: daemon.port)
         usleep(300_000)
         let replies = Loopback.drainUDP(attacker).compactMap { try? Message(decoding: $0) }
         let otherReplies = Loopback.drainUDP(other).compactMap { try? Message(decoding: $0) }
@@ -109,18 +98,9 @@ extension RRLEndToEndTests {
         // Outside every zone: REFUSED, an error reply (a reflector's favourite: spoofable, never cached).
         let refused = Loopback.query("www.example.org", .a, id: 1)
         let total = rate * 5 * seconds
-        let started = Date()
-        var otherSent = 0
-        for i in 0..<total {
-            Loopback.sendUDP(attacker, refused, port: daemon.port)
-            if i % 20 == 0 {       // the other /24: 5 a second, under its limit
-                Loopback.sendUDP(other, Loopback.query("www.example.org", .a, id: UInt16(100 + otherSent)), port: daemon.port)
-                otherSent += 1
-            }
-            let due = started.addingTimeInterval(Double(i + 1) * Double(seconds) / Double(total))
-            if due > Date() { usleep(UInt32(due.timeIntervalSinceNow * 1_000_000)) }
-        }
-        let spanned = Int(Date().timeIntervalSince(started).rounded(.up)) + 1
+        // The other /24: 5 a second, under its limit.
+        let (otherSent, spanned) = pacedFlood(attacker: attacker, sending: refused, other: other, every: 20,
+                                              otherName: "www.example.org", total: total, seconds: seconds, port: daemon.port)
         usleep(300_000)
         let replies = Loopback.drainUDP(attacker).compactMap { try? Message(decoding: $0) }
         let otherReplies = Loopback.drainUDP(other).compactMap { try? Message(decoding: $0) }
@@ -142,4 +122,23 @@ extension RRLEndToEndTests {
         // Answers are not error replies: the limited /24 still gets them.
         #expect(daemon.dig("www.example.com", "A").data("A") == ["198.51.100.1"])
     }
+}
+
+/// Sends `query` from `attacker` `total` times, paced evenly over `seconds`; every `every`-th
+/// datagram the `other` client asks for `otherName` A (ids from 100). Returns how many the other
+/// client sent and the clock seconds the flood touched (more than `seconds` + 1 on a slow machine).
+func pacedFlood(attacker: Int32, sending query: [UInt8], other: Int32, every: Int, otherName: String,
+                total: Int, seconds: Int, port: Int) -> (otherSent: Int, spanned: Int) {
+    let started = Date()
+    var otherSent = 0
+    for i in 0..<total {
+        Loopback.sendUDP(attacker, query, port: port)
+        if i % every == 0 {
+            Loopback.sendUDP(other, Loopback.query(otherName, .a, id: UInt16(100 + otherSent)), port: port)
+            otherSent += 1
+        }
+        let due = started.addingTimeInterval(Double(i + 1) * Double(seconds) / Double(total))
+        if due > Date() { usleep(UInt32(due.timeIntervalSinceNow * 1_000_000)) }
+    }
+    return (otherSent, Int(Date().timeIntervalSince(started).rounded(.up)) + 1)
 }
