@@ -84,13 +84,13 @@ sanitize: sanitize-asan sanitize-tsan
 
 sanitize-asan: $(LSAN_SUPP)
 	@start=$$(date +%s); \
-	LSAN_OPTIONS=suppressions=$(CURDIR)/$(LSAN_SUPP) $(SWIFT) test --scratch-path .build-asan --sanitize=address $(SANITIZE_ARGS) \
+	GEODNS_SANITIZER=address LSAN_OPTIONS=suppressions=$(CURDIR)/$(LSAN_SUPP) $(SWIFT) test --scratch-path .build-asan --sanitize=address $(SANITIZE_ARGS) \
 	  2>&1 | grep -v "Cannot export local symbol"; status=$${PIPESTATUS[0]}; \
 	echo "sanitize-asan: exit $$status, $$(( $$(date +%s) - start )) s"; exit $$status
 
 sanitize-tsan:
 	@start=$$(date +%s); \
-	$(SWIFT) test --scratch-path .build-tsan --sanitize=thread $(SANITIZE_ARGS) \
+	GEODNS_SANITIZER=thread $(SWIFT) test --scratch-path .build-tsan --sanitize=thread $(SANITIZE_ARGS) \
 	  2>&1 | grep -v "Cannot export local symbol"; status=$${PIPESTATUS[0]}; \
 	echo "sanitize-tsan: exit $$status, $$(( $$(date +%s) - start )) s"; exit $$status
 
