@@ -12,6 +12,9 @@ public struct CompileReport: Sendable, Hashable, CustomStringConvertible {
     /// Steered decisions (name x type class) and the distinct tables they share.
     public var decisions: Int
     public var distinctTables: Int
+    /// Distinct steering rules (TTL, fallback, region -> pools, default): steered names with
+    /// the same rule share one compiled `Steering` (answers, RRsets, decisions).
+    public var distinctRules: Int = 0
     /// Runs summed over the distinct tables.
     public var tableRunsV4: Int
     public var tableRunsV6: Int
@@ -21,6 +24,7 @@ public struct CompileReport: Sendable, Hashable, CustomStringConvertible {
         let rounded = (ms * 10).rounded() / 10
         let walk = Double(databaseWalk.components.seconds) * 1000 + Double(databaseWalk.components.attoseconds) / 1e15
         return "compiled in \(rounded) ms (database walk \((walk * 10).rounded() / 10) ms): \(databaseNetworks) database networks -> region table \(regionRunsV4) IPv4 + \(regionRunsV6) IPv6 runs; "
-            + "\(decisions) steered decisions share \(distinctTables) tables (\(tableRunsV4) IPv4 + \(tableRunsV6) IPv6 runs)"
+            + "\(decisions) steered decisions share \(distinctTables) tables (\(tableRunsV4) IPv4 + \(tableRunsV6) IPv6 runs); "
+            + "\(distinctRules) distinct steering rules"
     }
 }

@@ -9,23 +9,26 @@ enum Compiler {
         let (regionTable, visited, walk) = regionTable(spec.regions, networks: spec.regionNetworks, database: database)
 
         var cache: [[Int]: DecisionTable] = [:]
+        // One `Steering` per distinct rule: names whose rule is the same (often the same YAML
+        // anchor) share its storage (answers, RRsets, pool names, decisions), so a steered name
+        // costs its node, not its rule (bench/scale/RESULTS.md, Memory per steered name).
+        var steerings: [SteeringKey: Steering] = [:]
         var decisions = 0
         var zones: [Zone] = []
         for z in spec.zones {
             var nodes = z.nodes
             for steer in z.steers {
                 let key = steer.owner.lowercased()
-                var steering = Steering(ttl: steer.ttl, fallback: steer.fallback, decisions: [:])
-                // The rule as written, for `geodns explain` (pools tried in order).
-                let poolName = { (i: Int) -> String? in i < spec.pools.count ? spec.pools[i].name : nil }
-                steering.regionPools = steer.regionPools.mapValues { $0.compactMap(poolName) }
-                steering.defaultPools = steer.defaultPools.compactMap(poolName)
-                for type in [RRType.a, .aaaa, .cname, .any] {
-                    guard let d = decision(steer, type: type, pools: spec.pools, regionCount: spec.regions.count,
-                                           regionTable: regionTable, cache: &cache) else { continue }
-                    steering.decisions[type] = d
-                    decisions += 1
+                let rule = SteeringKey(steer)
+                let steering: Steering
+                if let shared = steerings[rule] {
+                    steering = shared
+                } else {
+                    steering = self.steering(steer, pools: spec.pools, regionCount: spec.regions.count,
+                                             regionTable: regionTable, cache: &cache)
+                    steerings[rule] = steering
                 }
+                decisions += steering.decisions.count
                 var node = nodes[key] ?? Node()
                 node.steering = steering
                 nodes[key] = node
@@ -38,9 +41,36 @@ enum Compiler {
         catalog.report = CompileReport(
             duration: clock.now - start, databaseNetworks: visited, databaseWalk: walk,
             regionRunsV4: regionTable.v4.count, regionRunsV6: regionTable.v6.count,
-            decisions: decisions, distinctTables: cache.count,
+            decisions: decisions, distinctTables: cache.count, distinctRules: steerings.count,
             tableRunsV4: cache.values.reduce(0) { $0 + $1.v4.count }, tableRunsV6: cache.values.reduce(0) { $0 + $1.v6.count })
         return catalog
+    }
+
+    /// What makes two steered names answer alike: everything of the rule but its owner.
+    struct SteeringKey: Hashable {
+        var ttl: UInt32
+        var fallback: Fallback
+        var regionPools: [RegionID: [Int]]
+        var defaultPools: [Int]
+        init(_ steer: SteerSpec) {
+            ttl = steer.ttl; fallback = steer.fallback; regionPools = steer.regionPools; defaultPools = steer.defaultPools
+        }
+    }
+
+    /// The compiled rule of one steered name: a decision per type class that has data anywhere.
+    static func steering(_ steer: SteerSpec, pools: [PoolSpec], regionCount: Int, regionTable: DecisionTable,
+                         cache: inout [[Int]: DecisionTable]) -> Steering {
+        var steering = Steering(ttl: steer.ttl, fallback: steer.fallback, decisions: [:])
+        // The rule as written, for `geodns explain` (pools tried in order).
+        let poolName = { (i: Int) -> String? in i < pools.count ? pools[i].name : nil }
+        steering.regionPools = steer.regionPools.mapValues { $0.compactMap(poolName) }
+        steering.defaultPools = steer.defaultPools.compactMap(poolName)
+        for type in [RRType.a, .aaaa, .cname, .any] {
+            guard let d = decision(steer, type: type, pools: pools, regionCount: regionCount,
+                                   regionTable: regionTable, cache: &cache) else { continue }
+            steering.decisions[type] = d
+        }
+        return steering
     }
 
     /// Client address -> region id (`regions.count` = no region), from the database's
