@@ -144,6 +144,10 @@ extension PolicyLoader {
         }
 
         var steers: [SteerSpec] = []
+        // Equal pool lists share one storage: many names usually share a few rules (YAML
+        // anchors), and each parsed copy would otherwise live until the compile is done.
+        var regionLists = Set<[RegionID: [Int]]>()
+        var defaultLists = Set<[Int]>()
         if let n = f["steer"], let entries = reader.mapping(n, "\(what) steer") {
             for e in entries {
                 guard let name = owner(e.key, e.keyNode, "steered") else { continue }
@@ -157,8 +161,10 @@ extension PolicyLoader {
                     continue
                 }
                 defined[key] = (SourcePosition(e.keyNode.mark), true)
-                guard let steer = parseSteer(e.value, owner: name, keyNode: e.keyNode, isApex: key == apex.lowercased(),
+                guard var steer = parseSteer(e.value, owner: name, keyNode: e.keyNode, isApex: key == apex.lowercased(),
                                              reader: reader, spec: spec) else { continue }
+                steer.regionPools = regionLists.insert(steer.regionPools).memberAfterInsert
+                steer.defaultPools = defaultLists.insert(steer.defaultPools).memberAfterInsert
                 steers.append(steer)
                 var node = nodes[key] ?? Node()
                 // A placeholder until the compiler fills in the decisions.
