@@ -125,8 +125,16 @@ public struct Node: Sendable {
     /// Static RRsets (the apex holds SOA and NS here too). A name with a CNAME holds nothing else.
     public var rrsets: [RRType: RRSet]
     /// Set when the name is steered (`steer:` in YAML).
-    public var steering: Steering?
-    public init(rrsets: [RRType: RRSet] = [:], steering: Steering? = nil) { self.rrsets = rrsets; self.steering = steering }
+    public var steering: Steering? {
+        get { steeringBox?.steering }
+        set { steeringBox = newValue.map(SteeringBox.init) }
+    }
+    /// The steering behind one reference: a node is two words, and names with the same rule
+    /// hold the same box (`Compiler`), so a steered name costs its node, not its rule.
+    var steeringBox: SteeringBox?
+    public init(rrsets: [RRType: RRSet] = [:], steering: Steering? = nil) {
+        self.rrsets = rrsets; self.steeringBox = steering.map(SteeringBox.init)
+    }
     /// An empty non-terminal: exists (NODATA, not NXDOMAIN) but holds nothing.
     public var isEmpty: Bool { rrsets.isEmpty && steering == nil }
 }
@@ -135,6 +143,12 @@ public struct Node: Sendable {
 public enum Fallback: String, Sendable {
     case soa      // NOERROR/NODATA with the SOA in authority (default)
     case notimp   // NOTIMP, as the seed's TCP example does
+}
+
+/// An immutable `Steering`, shared by the nodes of every name with the same rule.
+final class SteeringBox: Sendable {
+    let steering: Steering
+    init(_ steering: Steering) { self.steering = steering }
 }
 
 public struct Steering: Sendable {

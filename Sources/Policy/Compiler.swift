@@ -12,7 +12,7 @@ enum Compiler {
         // One `Steering` per distinct rule: names whose rule is the same (often the same YAML
         // anchor) share its storage (answers, RRsets, pool names, decisions), so a steered name
         // costs its node, not its rule (bench/scale/RESULTS.md, Memory per steered name).
-        var steerings: [SteeringKey: Steering] = [:]
+        var steerings: [SteeringKey: SteeringBox] = [:]
         var decisions = 0
         var zones: [Zone] = []
         for z in spec.zones {
@@ -20,17 +20,17 @@ enum Compiler {
             for steer in z.steers {
                 let key = steer.owner.lowercased()
                 let rule = SteeringKey(steer)
-                let steering: Steering
+                let box: SteeringBox
                 if let shared = steerings[rule] {
-                    steering = shared
+                    box = shared
                 } else {
-                    steering = self.steering(steer, pools: spec.pools, regionCount: spec.regions.count,
-                                             regionTable: regionTable, cache: &cache)
-                    steerings[rule] = steering
+                    box = SteeringBox(self.steering(steer, pools: spec.pools, regionCount: spec.regions.count,
+                                                    regionTable: regionTable, cache: &cache))
+                    steerings[rule] = box
                 }
-                decisions += steering.decisions.count
+                decisions += box.steering.decisions.count
                 var node = nodes[key] ?? Node()
-                node.steering = steering
+                node.steeringBox = box
                 nodes[key] = node
             }
             zones.append(Zone(apex: z.apex, soa: z.soa, negativeTTL: z.negativeTTL, nodes: nodes))

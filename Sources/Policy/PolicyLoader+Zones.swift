@@ -148,6 +148,7 @@ extension PolicyLoader {
         // anchors), and each parsed copy would otherwise live until the compile is done.
         var regionLists = Set<[RegionID: [Int]]>()
         var defaultLists = Set<[Int]>()
+        var placeholders: [String: SteeringBox] = [:]
         if let n = f["steer"], let entries = reader.mapping(n, "\(what) steer") {
             for e in entries {
                 guard let name = owner(e.key, e.keyNode, "steered") else { continue }
@@ -167,8 +168,12 @@ extension PolicyLoader {
                 steer.defaultPools = defaultLists.insert(steer.defaultPools).memberAfterInsert
                 steers.append(steer)
                 var node = nodes[key] ?? Node()
-                // A placeholder until the compiler fills in the decisions.
-                node.steering = Steering(ttl: steer.ttl, fallback: steer.fallback, decisions: [:])
+                // A placeholder until the compiler fills in the decisions (one per TTL and fallback).
+                let placeholder = "\(steer.ttl) \(steer.fallback.rawValue)"
+                if placeholders[placeholder] == nil {
+                    placeholders[placeholder] = SteeringBox(Steering(ttl: steer.ttl, fallback: steer.fallback, decisions: [:]))
+                }
+                node.steeringBox = placeholders[placeholder]
                 nodes[key] = node
             }
         }

@@ -53,6 +53,12 @@ import Testing
             }
             #expect(Self.storage(a1.defaultPools) == Self.storage(s.defaultPools))
         }
+        // One box behind every node with the rule: a steered node is two words.
+        let nodes = try #require(catalog.zones.first?.nodes)
+        let box = try #require(nodes[name("a1.example.com.")]?.steeringBox)
+        #expect(nodes[name("a2.example.com.")]?.steeringBox === box && nodes[name("a3.example.com.")]?.steeringBox === box)
+        #expect(nodes[name("b1.example.com.")]?.steeringBox !== box)
+        #expect(MemoryLayout<Node>.size <= 2 * MemoryLayout<Int>.size)
         // Another TTL or fallback is another rule (the answers carry the TTL; the fallback decides NODATA).
         let b1 = try #require(Self.steering(catalog, "b1.example.com."))
         #expect(b1.ttl == 30)
