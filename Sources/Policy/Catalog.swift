@@ -36,6 +36,15 @@ public struct Catalog: Sendable {
         self.database = database
     }
 
+    /// Drops what only `geodns explain` and `geodns test` read — the database and the region
+    /// table (GeoLite2-City: the 55 MB mapping and ~6 MB of runs) — for a server, whose queries
+    /// use the compiled decision tables alone. Closing the database also means an operator
+    /// replacing the file cannot fault the mapping under a running server.
+    public mutating func dropExplainData() {
+        database = nil
+        regionTable = nil
+    }
+
     /// The zone whose apex is the closest enclosing name of `name`, if any.
     public func zone(for name: DomainName) -> Zone? {
         zones.first { name.isSubdomain(of: $0.apex) }

@@ -48,9 +48,8 @@ public final class DNSServer: @unchecked Sendable {
     public init(catalog: Catalog, configPath: String, logger: Logger, threads: Int = System.coreCount,
                 listen: [ServerSettings.ListenAddress]? = nil, udpEngine: UDPEngine = .recvmmsg) {
         var catalog = catalog
-        // Queries never touch the database (it is compiled into the decision tables): close it,
-        // so its pages leave our RSS and an operator replacing the file cannot fault a mapping.
-        catalog.database = nil
+        // Queries use the decision tables only (Catalog.dropExplainData).
+        catalog.dropExplainData()
         self.udpEngine = udpEngine
         self.threads = max(1, threads)
         self.store = CatalogStore(catalog)
@@ -193,7 +192,7 @@ public final class DNSServer: @unchecked Sendable {
         do {
             let started = DispatchTime.now()
             var catalog = try PolicyLoader.load(path: configPath)
-            catalog.database = nil      // see init: queries use the compiled tables only
+            catalog.dropExplainData()   // see init: queries use the compiled tables only
             let old = store.load().catalog.settings
             let new = catalog.settings
             let snapshot = store.replace(with: catalog)

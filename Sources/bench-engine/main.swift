@@ -113,7 +113,7 @@ func readQueries(_ path: String, limit: Int) -> [[UInt8]] {
 let catalog: Catalog
 do {
     var c = try PolicyLoader.load(path: configPath)
-    c.database = nil     // as `geodns serve` does
+    c.dropExplainData()  // as `geodns serve` does
     catalog = c
 } catch {
     fail("cannot load \(configPath):\n\(error)")

@@ -68,8 +68,8 @@ struct ServeCommand: ParsableCommand {
         if let report = catalog.report { logger.info("\(report)") }
         for warning in catalog.warnings { logger.warning("\(warning)") }
         // Queries use the compiled tables only: this was the last reference to the database,
-        // so dropping it unmaps the file for the whole serve.
-        catalog.database = nil
+        // so dropping it unmaps the file for the whole serve (Catalog.dropExplainData).
+        catalog.dropExplainData()
         guard let engine = DNSServer.UDPEngine(rawValue: udpEngine) else {
             logger.critical("bad --udp-engine \(udpEngine): expected recvmmsg or nio")
             throw ExitCode.failure
