@@ -60,6 +60,9 @@ final class YAMLReader {
             return nil
         }
         var out: [(key: String, keyNode: YNode, value: YNode)] = []
+        // One allocation at its final size: a 100k-name `steer:` would otherwise peak at ~1.5x
+        // while the array doubles (bench/scale/RESULTS.md, memory per steered name).
+        out.reserveCapacity(m.count)
         for pair in m {
             guard case .scalar(let k) = pair.key else {
                 error(pair.key, "a key in \(what) must be a single value, found \(YAMLReader.kind(pair.key))")
