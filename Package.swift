@@ -45,13 +45,15 @@ let package = Package(
         // Benchmarks and fuzzers are programs (never timed assertions inside unit tests).
         .executableTarget(name: "bench-wire", dependencies: ["DNSWire"]),
         .executableTarget(name: "bench-geoip", dependencies: ["GeoIP"]),
-        .executableTarget(name: "fuzz-wire", dependencies: ["DNSWire"]),
+        .executableTarget(name: "fuzz-wire", dependencies: ["DNSWire", "FuzzSupport"]),
+        // The three fuzz targets' replay mode (FUZZING off): one reader for crash files and corpora.
+        .target(name: "FuzzSupport"),
         // Engine cost per stage, fast vs general path, callgrind + malloc counts (mk/perf.mk).
         .executableTarget(name: "bench-engine", dependencies: ["Authority", "Policy", "DNSWire", "CCallgrind"], exclude: ["CCallgrind"]),
         .target(name: "CCallgrind", path: "Sources/bench-engine/CCallgrind"),
         // Hardening (mk/hardening.mk): policy loader and whole-query-path fuzzers, hostile traffic.
-        .executableTarget(name: "fuzz-policy", dependencies: ["Policy", "GeoIP"]),
-        .executableTarget(name: "fuzz-message", dependencies: ["Authority", "Policy", "GeoIP", "DNSWire"]),
+        .executableTarget(name: "fuzz-policy", dependencies: ["Policy", "GeoIP", "FuzzSupport"]),
+        .executableTarget(name: "fuzz-message", dependencies: ["Authority", "Policy", "GeoIP", "DNSWire", "FuzzSupport"]),
         .executableTarget(name: "hostile", dependencies: ["Authority", "Policy", "DNSWire"]),
         .testTarget(name: "DNSWireTests", dependencies: ["DNSWire"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GeoIPTests", dependencies: ["GeoIP"]),

@@ -12,6 +12,7 @@
 // Built with -DFUZZING (mk/hardening.mk) it exports LLVMFuzzerTestOneInput; otherwise it is a
 // replayer: `fuzz-policy FILE|DIR...` runs every file through the same checks.
 import GeoIP
+import FuzzSupport
 import Policy
 #if canImport(Glibc)
 import Glibc
@@ -72,44 +73,11 @@ public func fuzzTest(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
 }
 #else
 @main struct FuzzPolicyReplay {
-    static func readFile(_ path: String) -> [UInt8]? {
-        guard let f = fopen(path, "rb") else { return nil }
-        defer { fclose(f) }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = fread(&chunk, 1, chunk.count, f)
-            if n <= 0 { break }
-            out.append(contentsOf: chunk[0..<n])
-        }
-        return out
-    }
-
-    static func files(_ path: String) -> [String] {
-        guard let dir = opendir(path) else { return [path] }
-        defer { closedir(dir) }
-        var out: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name == "." || name == ".." || name.hasPrefix(".") { continue }
-            out.append(path + "/" + name)
-        }
-        return out.sorted()
-    }
-
     static func main() {
-        var count = 0
-        for arg in CommandLine.arguments.dropFirst() {
-            for path in files(arg) {
-                guard let raw = readFile(path) else { print("cannot read \(path)"); exit(2) }
-                FuzzPolicy.current = path
-                FuzzPolicy.check(raw)
-                count += 1
-            }
+        FuzzReplay.main("fuzz-policy", note: { " (database: \(FuzzPolicy.database == nil ? "missing" : "demo"))" }) { path, bytes in
+            FuzzPolicy.current = path
+            FuzzPolicy.check(bytes)
         }
-        print("fuzz-policy replay: \(count) inputs, all invariants held (database: \(FuzzPolicy.database == nil ? "missing" : "demo"))")
     }
 }
 #endif
