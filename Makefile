@@ -36,4 +36,8 @@ test: deps
 clean:
 	rm -rf .build .build-*
 
+# The benchmarks' allocation counter (Sources/BenchSupport): its counting malloc & co. become the
+# process's malloc & co., exported so the Swift runtime binds to them (bench-wire, bench-engine).
+COUNTING_MALLOC_LDFLAGS := $(foreach s,malloc calloc realloc aligned_alloc posix_memalign,-Xlinker --defsym=$(s)=bench_counting_$(s) -Xlinker --export-dynamic-symbol=$(s))
+
 -include mk/*.mk

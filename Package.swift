@@ -43,13 +43,15 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Benchmarks and fuzzers are programs (never timed assertions inside unit tests).
-        .executableTarget(name: "bench-wire", dependencies: ["DNSWire"]),
+        // Counting malloc & co. for the benchmarks (COUNTING_MALLOC_LDFLAGS in the Makefile).
+        .target(name: "BenchSupport"),
+        .executableTarget(name: "bench-wire", dependencies: ["DNSWire", "BenchSupport"]),
         .executableTarget(name: "bench-geoip", dependencies: ["GeoIP"]),
         .executableTarget(name: "fuzz-wire", dependencies: ["DNSWire", "FuzzSupport"]),
         // The three fuzz targets' replay mode (FUZZING off): one reader for crash files and corpora.
         .target(name: "FuzzSupport"),
         // Engine cost per stage, fast vs general path, callgrind + malloc counts (mk/perf.mk).
-        .executableTarget(name: "bench-engine", dependencies: ["Authority", "Policy", "DNSWire", "CCallgrind"], exclude: ["CCallgrind"]),
+        .executableTarget(name: "bench-engine", dependencies: ["Authority", "Policy", "DNSWire", "CCallgrind", "BenchSupport"], exclude: ["CCallgrind"]),
         .target(name: "CCallgrind", path: "Sources/bench-engine/CCallgrind"),
         // Hardening (mk/hardening.mk): policy loader and whole-query-path fuzzers, hostile traffic.
         .executableTarget(name: "fuzz-policy", dependencies: ["Policy", "GeoIP", "FuzzSupport"]),

@@ -10,14 +10,11 @@ COST_QUERIES ?= /tmp/geolab-bench/queries-ecs.bin
 COST_QUERIES_NOECS ?= /tmp/geolab-bench/queries-noecs.bin
 COST_COUNT ?= 20000
 LAB ?= $(CURDIR)/../shared/lab
-# bench-engine counts allocations with its own bench_engine_malloc & co. (as bench-wire does):
-# make them the process's malloc & co. and export them so the Swift runtime binds to them.
-BENCH_ENGINE_LDFLAGS := $(foreach s,malloc calloc realloc aligned_alloc posix_memalign,-Xlinker --defsym=$(s)=bench_engine_$(s) -Xlinker --export-dynamic-symbol=$(s))
 
 .PHONY: bench-cost bench-engine-build cost-config
 
 bench-engine-build:
-	$(SWIFT) build -c release --product bench-engine --scratch-path $(PERF_SCRATCH) $(BENCH_ENGINE_LDFLAGS) 2>&1 | grep -v "Cannot export local symbol"; test -x $(PERF_SCRATCH)/release/bench-engine
+	$(SWIFT) build -c release --product bench-engine --scratch-path $(PERF_SCRATCH) $(COUNTING_MALLOC_LDFLAGS) 2>&1 | grep -v "Cannot export local symbol"; test -x $(PERF_SCRATCH)/release/bench-engine
 
 # The project's config.yaml on GeoLite2-City (as bench/geodns/start.sh serves it), and the lab's query files.
 cost-config:

@@ -8,9 +8,6 @@ FUZZ_SCRATCH ?= .build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_MAX_LEN ?= 512
 FUZZ_CORPUS ?= $(FUZZ_SCRATCH)/corpus-wire
-# bench-wire counts allocations with its own bench_wire_malloc & co.; make them the process's
-# malloc & co. and export them so the Swift runtime's calls bind to them (Sources/bench-wire/main.swift).
-BENCH_WIRE_LDFLAGS := $(foreach s,malloc calloc realloc aligned_alloc posix_memalign,-Xlinker --defsym=$(s)=bench_wire_$(s) -Xlinker --export-dynamic-symbol=$(s))
 
 .PHONY: golden test-wire bench-wire fuzz-wire fuzz-wire-build
 
@@ -22,7 +19,7 @@ test-wire: deps
 	$(SWIFT) test --scratch-path $(WIRE_SCRATCH) --filter DNSWireTests
 
 bench-wire:
-	$(SWIFT) build -c release --product bench-wire --scratch-path $(WIRE_SCRATCH) $(BENCH_WIRE_LDFLAGS)
+	$(SWIFT) build -c release --product bench-wire --scratch-path $(WIRE_SCRATCH) $(COUNTING_MALLOC_LDFLAGS)
 	$(WIRE_SCRATCH)/release/bench-wire
 
 # TOOLCHAIN.md §4: the only recipe that instruments and links libFuzzer's main; -DFUZZING swaps

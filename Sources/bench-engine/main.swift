@@ -10,8 +10,9 @@
 // bench/cost/callgrind.sh with --instr-atstart=no) each stage's loop is instrumented alone and
 // dumped as its own profile, so instructions per stage = difference of neighbouring dumps / N.
 //
-// Allocation counting is bench-wire's: `make bench-cost` links bench_engine_malloc & co. as the
-// process's malloc (mk/perf.mk); built without those flags the count stays 0 and it says so.
+// Allocation counting: BenchSupport's counting malloc & co., linked in as the process's malloc by
+// `make bench-cost` (Sources/BenchSupport/AllocationCounter.swift); built without those flags
+// the count stays 0 and it says so.
 //
 // Stages, fast path (Authority.FastPath): parse (Query.parse into a reused Query, + checks),
 // client (ECS or source), lookup (name hash table + steered decision table), select (template
@@ -22,47 +23,10 @@ import Authority
 import CCallgrind
 import DNSWire
 import Policy
+import BenchSupport
 #if canImport(Glibc)
 import Glibc
 #endif
-
-// MARK: - allocation counting (see mk/perf.mk)
-
-nonisolated(unsafe) var allocationCount: Int = 0
-
-@_silgen_name("__libc_malloc") func libcMalloc(_ size: Int) -> UnsafeMutableRawPointer?
-@_silgen_name("__libc_calloc") func libcCalloc(_ n: Int, _ size: Int) -> UnsafeMutableRawPointer?
-@_silgen_name("__libc_realloc") func libcRealloc(_ p: UnsafeMutableRawPointer?, _ size: Int) -> UnsafeMutableRawPointer?
-@_silgen_name("__libc_memalign") func libcMemalign(_ alignment: Int, _ size: Int) -> UnsafeMutableRawPointer?
-
-@_cdecl("bench_engine_malloc") public func countingMalloc(_ size: Int) -> UnsafeMutableRawPointer? {
-    allocationCount &+= 1
-    return libcMalloc(size)
-}
-@_cdecl("bench_engine_calloc") public func countingCalloc(_ n: Int, _ size: Int) -> UnsafeMutableRawPointer? {
-    allocationCount &+= 1
-    return libcCalloc(n, size)
-}
-@_cdecl("bench_engine_realloc") public func countingRealloc(_ p: UnsafeMutableRawPointer?, _ size: Int) -> UnsafeMutableRawPointer? {
-    allocationCount &+= 1
-    return libcRealloc(p, size)
-}
-@_cdecl("bench_engine_aligned_alloc") public func countingAlignedAlloc(_ alignment: Int, _ size: Int) -> UnsafeMutableRawPointer? {
-    allocationCount &+= 1
-    return libcMemalign(alignment, size)
-}
-@_cdecl("bench_engine_posix_memalign") public func countingPosixMemalign(_ out: UnsafeMutablePointer<UnsafeMutableRawPointer?>, _ alignment: Int, _ size: Int) -> Int32 {
-    allocationCount &+= 1
-    guard let p = libcMemalign(alignment, size) else { return ENOMEM }
-    out.pointee = p
-    return 0
-}
-
-func now() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-}
 
 func fail(_ message: String) -> Never {
     let text = Array("bench-engine: \(message)\n".utf8)

@@ -1,53 +1,14 @@
 // bench-wire: nanoseconds and heap allocations per decode of a typical ECS query and per
 // encode of a two-address A answer with ECS. Run release-built: `make bench-wire`.
 //
-// Allocation counting: this executable carries counting versions of malloc, calloc, realloc,
-// aligned_alloc and posix_memalign (bench_wire_malloc, ...) that forward to glibc's __libc_*
-// entry points. `make bench-wire` links them in as the process's malloc & co.
-// (`--defsym=malloc=bench_wire_malloc --export-dynamic-symbol=malloc`, ...), so the dynamic
-// linker binds every library's calls, the Swift runtime's included, to them. No LD_PRELOAD;
-// counts are exact calls, not bytes. Built without those flags the counter stays at 0 and the
-// program says so.
+// Allocation counting: BenchSupport's counting malloc & co., linked in as the process's malloc
+// by `make bench-wire` (Sources/BenchSupport/AllocationCounter.swift). Built without those
+// flags the counter stays at 0 and the program says so.
 import DNSWire
+import BenchSupport
 #if canImport(Glibc)
 import Glibc
 #endif
-
-nonisolated(unsafe) var allocationCount: Int = 0
-
-@_silgen_name("__libc_malloc") func libcMalloc(_ size: Int) -> UnsafeMutableRawPointer?
-@_silgen_name("__libc_calloc") func libcCalloc(_ n: Int, _ size: Int) -> UnsafeMutableRawPointer?
-@_silgen_name("__libc_realloc") func libcRealloc(_ p: UnsafeMutableRawPointer?, _ size: Int) -> UnsafeMutableRawPointer?
-@_silgen_name("__libc_memalign") func libcMemalign(_ alignment: Int, _ size: Int) -> UnsafeMutableRawPointer?
-
-@_cdecl("bench_wire_malloc") public func countingMalloc(_ size: Int) -> UnsafeMutableRawPointer? {
-    allocationCount &+= 1
-    return libcMalloc(size)
-}
-@_cdecl("bench_wire_calloc") public func countingCalloc(_ n: Int, _ size: Int) -> UnsafeMutableRawPointer? {
-    allocationCount &+= 1
-    return libcCalloc(n, size)
-}
-@_cdecl("bench_wire_realloc") public func countingRealloc(_ p: UnsafeMutableRawPointer?, _ size: Int) -> UnsafeMutableRawPointer? {
-    allocationCount &+= 1
-    return libcRealloc(p, size)
-}
-@_cdecl("bench_wire_aligned_alloc") public func countingAlignedAlloc(_ alignment: Int, _ size: Int) -> UnsafeMutableRawPointer? {
-    allocationCount &+= 1
-    return libcMemalign(alignment, size)
-}
-@_cdecl("bench_wire_posix_memalign") public func countingPosixMemalign(_ out: UnsafeMutablePointer<UnsafeMutableRawPointer?>, _ alignment: Int, _ size: Int) -> Int32 {
-    allocationCount &+= 1
-    guard let p = libcMemalign(alignment, size) else { return ENOMEM }
-    out.pointee = p
-    return 0
-}
-
-func now() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-}
 
 /// Runs `body` `iterations` times per round, `rounds` rounds; returns (best ns/op, median ns/op, allocations/op).
 /// BENCH_WIRE_ITERATIONS overrides the iterations per round (e.g. small under valgrind).
