@@ -79,19 +79,17 @@ public final class DNSServer: @unchecked Sendable {
                     worker.start()
                 }
             }
+            let df = UDPWorker.dontFragment(isV6: address.host.contains(":"))
             for loop in loops where udpEngine == .nio {
                 let udp = try DatagramBootstrap(group: loop)
                     .channelOption(.socketOption(.so_reuseaddr), value: 1)
                     .channelOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: 1)
                     .channelOption(.datagramVectorReadMessageCount, value: 16)
                     .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 16 * 2048))
-                    // The workers' socket options (UDPWorker.applyDatagramOptions): DF without
-                    // path-MTU updates (RFC 9715 §3.1), a 4 MiB receive buffer.
-                    .channelOption(address.host.contains(":")
-                        ? ChannelOptions.Types.SocketOption(level: .ipv6, name: .init(rawValue: IPV6_MTU_DISCOVER))
-                        : ChannelOptions.Types.SocketOption(level: .ip, name: .init(rawValue: IP_MTU_DISCOVER)),
-                        value: Int(address.host.contains(":") ? IPV6_PMTUDISC_PROBE : IP_PMTUDISC_PROBE))
-                    .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
+                    // The workers' socket options (UDPWorker.applyDatagramOptions).
+                    .channelOption(ChannelOptions.Types.SocketOption(level: .init(rawValue: df.level), name: .init(rawValue: df.name)),
+                                   value: Int(df.value))
+                    .channelOption(.socketOption(.so_rcvbuf), value: Int(UDPWorker.receiveBuffer))
                     .channelInitializer { [self] channel in
                         // The same answerer (its own scratch buffers) and limits as the workers'.
                         channel.eventLoop.makeCompletedFuture {

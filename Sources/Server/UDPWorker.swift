@@ -62,19 +62,23 @@ final class UDPWorker: @unchecked Sendable {
     }
 
     /// The UDP socket options both engines use (NIO's channels get them in DNSServer.start):
-    /// RFC 9715 §3.1 — DF set and path-MTU updates ignored (IP(V6)_PMTUDISC_PROBE: no forged
-    /// "fragmentation needed" shrinks our replies, which are capped at the payload size anyway;
-    /// with DF set the kernel also skips IP-ID generation per reply); a 4 MiB receive buffer
-    /// against bursts.
+    /// `dontFragment` and a 4 MiB receive buffer against bursts.
     static func applyDatagramOptions(fd: Int32, isV6: Bool) {
-        var probe: Int32 = isV6 ? Int32(IPV6_PMTUDISC_PROBE) : Int32(IP_PMTUDISC_PROBE)
-        if isV6 {
-            setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_MTU_DISCOVER, &probe, socklen_t(MemoryLayout<Int32>.size))
-        } else {
-            setsockopt(fd, Int32(IPPROTO_IP), IP_MTU_DISCOVER, &probe, socklen_t(MemoryLayout<Int32>.size))
-        }
-        var rcvbuf: Int32 = 4 << 20
+        var (level, name, value) = dontFragment(isV6: isV6)
+        setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<Int32>.size))
+        var rcvbuf = receiveBuffer
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, socklen_t(MemoryLayout<Int32>.size))
+    }
+
+    static let receiveBuffer: Int32 = 4 << 20
+
+    /// RFC 9715 §3.1 as (level, option, value) for setsockopt: DF set and path-MTU updates
+    /// ignored (IP(V6)_PMTUDISC_PROBE: no forged "fragmentation needed" shrinks our replies,
+    /// which are capped at the payload size anyway; with DF set the kernel also skips IP-ID
+    /// generation per reply).
+    static func dontFragment(isV6: Bool) -> (level: Int32, name: Int32, value: Int32) {
+        isV6 ? (Int32(IPPROTO_IPV6), Int32(IPV6_MTU_DISCOVER), Int32(IPV6_PMTUDISC_PROBE))
+             : (Int32(IPPROTO_IP), Int32(IP_MTU_DISCOVER), Int32(IP_PMTUDISC_PROBE))
     }
 
     /// Starts the worker thread.
