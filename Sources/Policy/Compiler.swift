@@ -78,23 +78,13 @@ enum Compiler {
     /// streamed into runs (`RegionTableBuilder`); the returned duration is the walk's.
     static func regionTable(_ regions: [Region], networks: [[IPNetwork]], database: GeoIPDatabase?) -> (DecisionTable, Int, Duration) {
         let noMatch = regions.count
-        let matcher = RegionMatcher(regions)
         var builder = RegionTableBuilder(noMatch: noMatch, aliases: ipv4AliasPrefixes(database))
-        var visited = 0
-        let clock = ContinuousClock()
-        let walkStart = clock.now
-        if let database, !matcher.isEmpty {
-            // Only the region id is kept per distinct record (not the decoded records): see
-            // bench/RESULTS.md, Memory. Region ids fit in Int32 (no config names 2^31 regions).
-            database.enumerateNetworks(labelling: { Int32(clamping: matcher.regionID($0, noMatch: noMatch)) }) { network, label in
-                visited += 1
-                switch network.family {
-                case .v4: builder.add(v4: UInt32(truncatingIfNeeded: network.address), prefixLength: network.prefixLength, value: label)
-                case .v6: builder.add(v6: network.address, prefixLength: network.prefixLength, value: label)
-                }
+        let (visited, walk) = walkDatabase(database, regions: regions) { network, label in
+            switch network.family {
+            case .v4: builder.add(v4: UInt32(truncatingIfNeeded: network.address), prefixLength: network.prefixLength, value: label)
+            case .v6: builder.add(v6: network.address, prefixLength: network.prefixLength, value: label)
             }
         }
-        let walk = clock.now - walkStart
         if builder.needsReference {
             // A database network the streamed layers cannot place exactly (RegionTableBuilder):
             // walk again the way that keeps every network. No known database gets here.
@@ -104,6 +94,26 @@ enum Compiler {
         return (builder.finish(overrides: networks), visited, walk)
     }
 
+    /// Walks `database` (when there is one and a region uses it), labelling each network with
+    /// its region id: only that id is kept per distinct record, not the decoded record (see
+    /// bench/RESULTS.md, Memory; region ids fit in Int32: no config names 2^31 regions).
+    /// Returns the networks visited and the walk's duration.
+    static func walkDatabase(_ database: GeoIPDatabase?, regions: [Region],
+                             _ add: (GeoNetwork, Int32) -> Void) -> (Int, Duration) {
+        let noMatch = regions.count
+        let matcher = RegionMatcher(regions)
+        var visited = 0
+        let clock = ContinuousClock()
+        let start = clock.now
+        if let database, !matcher.isEmpty {
+            database.enumerateNetworks(labelling: { Int32(clamping: matcher.regionID($0, noMatch: noMatch)) }) { network, label in
+                visited += 1
+                add(network, label)
+            }
+        }
+        return (visited, clock.now - start)
+    }
+
     /// The region table built from network lists, as before streaming: every aggregated
     /// database network kept, IPv4 networks copied to each alias block, then sorted and
     /// flattened by `PrefixMap(base:overrides:defaultValue:)`. Peak memory is several times
@@ -111,27 +121,18 @@ enum Compiler {
     /// the reference the streamed tables are tested against.
     static func referenceRegionTable(_ regions: [Region], networks: [[IPNetwork]], database: GeoIPDatabase?) -> (DecisionTable, Int, Duration) {
         let noMatch = regions.count
-        let matcher = RegionMatcher(regions)
         var base4 = NetworkAggregator<UInt32>()
         var base6 = NetworkAggregator<UInt128>()
-        var visited = 0
-        let clock = ContinuousClock()
-        let walkStart = clock.now
-        if let database, !matcher.isEmpty {
-            database.enumerateNetworks(labelling: { Int32(clamping: matcher.regionID($0, noMatch: noMatch)) }) { network, label in
-                visited += 1
-                let id = Int(label)
-                switch network.family {
-                case .v4:
-                    let p = min(max(network.prefixLength, 0), 32)
-                    base4.add(address: UInt32(truncatingIfNeeded: network.address), prefixLength: p, value: id)
-                case .v6:
-                    let p = min(max(network.prefixLength, 0), 128)
-                    base6.add(address: network.address, prefixLength: p, value: id)
-                }
+        let (visited, walk) = walkDatabase(database, regions: regions) { network, label in
+            switch network.family {
+            case .v4:
+                let p = min(max(network.prefixLength, 0), 32)
+                base4.add(address: UInt32(truncatingIfNeeded: network.address), prefixLength: p, value: Int(label))
+            case .v6:
+                let p = min(max(network.prefixLength, 0), 128)
+                base6.add(address: network.address, prefixLength: p, value: Int(label))
             }
         }
-        let walk = clock.now - walkStart
         let table = referenceTable(base4: base4.networks, base6: base6.networks, overrides: networks,
                                    aliases: ipv4AliasPrefixes(database), noMatch: noMatch)
         return (table, visited, walk)
