@@ -4,18 +4,14 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := build
 SWIFT ?= swift
 CONFIG ?= config.yaml
-APT_PACKAGES := libmaxminddb-dev mmdb-bin bind9-dnsutils knot-dnsutils pkg-config
+APT_PACKAGES := libmaxminddb-dev mmdb-bin bind9-dnsutils knot-dnsutils pkg-config dnsperf
 PIP_PACKAGES := dnspython maxminddb maxminddb-geolite2
 
 .PHONY: deps build release run test clean
 
 # Install what is missing: Debian packages (without starting their services) and Python test deps.
 deps:
-	@missing=""; for p in $(APT_PACKAGES) $(EXTRA_APT); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  printf '#!/bin/sh\nexit 101\n' | $$SUDO tee /usr/sbin/policy-rc.d >/dev/null; $$SUDO chmod +x /usr/sbin/policy-rc.d; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; fi
+	@bash mk/apt-install.sh $(APT_PACKAGES) $(EXTRA_APT)
 	@python3 -c 'import dns, maxminddb, _maxminddb_geolite2' 2>/dev/null || python3 -m pip install -q $(PIP_PACKAGES)
 
 build: deps

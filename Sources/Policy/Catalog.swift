@@ -79,7 +79,10 @@ public struct ServerSettings: Sendable, Equatable {
     public var udpPayloadSize: UInt16 = 1232
     public var tcpIdleTimeoutSeconds: Double = 10
     public var tcpMaxConnections: Int = 1024
-    public var tcpMaxQueriesPerConnection: Int = 1000
+    /// Queries answered on one TCP connection before the server closes it; nil: no cap (the
+    /// default, as gdnsd, Knot and PowerDNS have none). RFC 7766 §6.2.1.1: at the cap the server
+    /// stops reading and answers what it has received before it closes.
+    public var tcpMaxQueriesPerConnection: Int? = nil
     /// Abuse limits (ServerSettings+Limits.swift): a TCP message once started must arrive whole
     /// within this many seconds; error replies a second per client prefix over UDP (0: no limit);
     /// response rate limiting.

@@ -60,8 +60,12 @@ extension PolicyLoader {
             if let n = t["max_connections"], let v: Int = reader.integer(n, "server.tcp.max_connections", 1...1_000_000) {
                 settings.tcpMaxConnections = v
             }
-            if let n = t["max_queries_per_connection"], let v: Int = reader.integer(n, "server.tcp.max_queries_per_connection", 1...Int(Int32.max)) {
-                settings.tcpMaxQueriesPerConnection = v
+            if let n = t["max_queries_per_connection"], let text = reader.scalar(n, "server.tcp.max_queries_per_connection") {
+                if text == "unlimited" {
+                    settings.tcpMaxQueriesPerConnection = nil
+                } else if let v: Int = reader.integer(n, "server.tcp.max_queries_per_connection (or unlimited)", 1...Int(Int32.max)) {
+                    settings.tcpMaxQueriesPerConnection = v
+                }
             }
             parseTCPReadTimeout(t["read_timeout"], reader: reader, into: &settings)
         }

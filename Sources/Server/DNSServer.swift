@@ -159,7 +159,10 @@ public final class DNSServer: @unchecked Sendable {
         ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // TCP_NODELAY lives at IPPROTO_TCP: `.socketOption(.tcp_nodelay)` would set option 1 at
+            // SOL_SOCKET, which is SO_DEBUG (CAP_NET_ADMIN only), and NIO then resets every
+            // accepted connection of a daemon that is not root (issue 16).
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { [store, metrics, tcpConnections] channel in
                 let settings = store.load().catalog.settings
                 let idle = TimeAmount.milliseconds(Int64(settings.tcpIdleTimeoutSeconds * 1000))
@@ -246,32 +249,9 @@ public final class DNSServer: @unchecked Sendable {
         addresses.map(\.description).joined(separator: ", ")
     }
 
-    /// Serves until SIGTERM/SIGINT; SIGHUP reloads. Blocks the calling thread.
-    public func runUntilSignalled() {
-        signal(SIGHUP, SIG_IGN)
-        signal(SIGTERM, SIG_IGN)
-        signal(SIGINT, SIG_IGN)
-        signal(SIGPIPE, SIG_IGN)
-        let signalQueue = DispatchQueue(label: "geodns.signals")
-        let done = DispatchSemaphore(value: 0)
-        let hup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: signalQueue)
-        hup.setEventHandler { [self] in
-            logger.info("SIGHUP: reloading policy")
-            reloadQueue.async { self.reload() }
-        }
-        hup.resume()
-        var stops: [DispatchSourceSignal] = []
-        for sig in [SIGTERM, SIGINT] {
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: signalQueue)
-            source.setEventHandler { done.signal() }
-            source.resume()
-            stops.append(source)
-        }
-        done.wait()
-        logger.notice("stopping")
-        hup.cancel()
-        stops.forEach { $0.cancel() }
-        stop()
+    /// `reload()` on the reload queue (one at a time, off the answering threads): SIGHUP.
+    public func reloadInBackground() {
+        reloadQueue.async { self.reload() }
     }
 
     /// Closes every listener, lets in-flight writes finish, and stops the event loops.

@@ -18,22 +18,27 @@ struct DNSFrameDecoder: ByteToMessageDecoder {
 }
 
 /// Answers the framed queries of one TCP connection, in order (pipelining: replies are written
-/// as each query is answered). Closes after the per-connection query cap, or when idle. Stops
-/// reading while the client does not read its replies (NIO's write buffer is past its high
-/// watermark), so a client that only sends cannot make us buffer replies without bound.
+/// as each query is answered). Closes when idle, or after the per-connection query cap (none by
+/// default): at the cap it stops reading, answers every query it has already read (RFC 7766
+/// §6.2.1.1: the server must not drop queries it received), and closes once those replies are
+/// written. Stops reading while the client does not read its replies (NIO's write buffer is past
+/// its high watermark), so a client that only sends cannot make us buffer replies without bound.
 final class TCPQueryHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private let store: CatalogStore
     private let metrics: ServerMetrics
-    private let maxQueries: Int
+    private let maxQueries: Int?
     private var answered = 0
+    /// The cap was reached: no more reads; close after the last reply is written.
+    private var closing = false
+    private var lastWrite: EventLoopFuture<Void>?
     private let client: ClientAddress?
     private let connections: TCPConnectionTable?
     private let entry: TCPConnectionTable.Entry?
 
-    init(store: CatalogStore, metrics: ServerMetrics, maxQueries: Int, remote: SocketAddress?,
+    init(store: CatalogStore, metrics: ServerMetrics, maxQueries: Int?, remote: SocketAddress?,
          connections: TCPConnectionTable? = nil, entry: TCPConnectionTable.Entry? = nil) {
         self.store = store
         self.metrics = metrics
@@ -61,9 +66,15 @@ final class TCPQueryHandler: ChannelInboundHandler {
         out.writeBytes(reply)
         answered += 1
         entry?.touch()
-        if answered >= maxQueries {
-            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-            context.writeAndFlush(wrapOutboundOut(out)).whenComplete { _ in bound.value.close(promise: nil) }
+        if closing {
+            // Read before the cap took effect: answered all the same (see channelReadComplete).
+            lastWrite = context.write(wrapOutboundOut(out))
+        } else if let maxQueries, answered >= maxQueries {
+            // Stop reading; the frames already read (in this read and the decoder's buffer) still
+            // arrive here and are answered; channelReadComplete closes after the last one.
+            closing = true
+            try? context.channel.syncOptions?.setOption(.autoRead, value: false)
+            lastWrite = context.write(wrapOutboundOut(out))
         } else {
             context.write(wrapOutboundOut(out), promise: nil)
             if !context.channel.isWritable {
@@ -77,7 +88,7 @@ final class TCPQueryHandler: ChannelInboundHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable {
+        if context.channel.isWritable, !closing {
             try? context.channel.syncOptions?.setOption(.autoRead, value: true)
             context.read()
         }
@@ -86,6 +97,12 @@ final class TCPQueryHandler: ChannelInboundHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         context.flush()
+        if closing, let last = lastWrite {
+            // Every query read so far is answered: close once the last reply is on the wire.
+            lastWrite = nil
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            last.whenComplete { _ in bound.value.close(promise: nil) }
+        }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

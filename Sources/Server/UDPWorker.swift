@@ -35,19 +35,25 @@ final class UDPWorker: @unchecked Sendable {
         let isV6 = address.host.contains(":")
         let fd = socket(isV6 ? AF_INET6 : AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SocketError("socket", errno) }
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
-        UDPWorker.applyDatagramOptions(fd: fd, isV6: isV6)
-        // Wake up now and then to notice a stop request.
-        var tv = timeval(tv_sec: 0, tv_usec: 200_000)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        do throws(SocketError) {
+            try Self.setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR")
+            try Self.setOption(fd, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT")
+            try UDPWorker.applyDatagramOptions(fd: fd, isV6: isV6)
+            // Wake up now and then to notice a stop request.
+            var tv = timeval(tv_sec: 0, tv_usec: 200_000)
+            guard setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size)) == 0 else {
+                throw SocketError("setsockopt SO_RCVTIMEO", errno)
+            }
+            if isV6 { try Self.setOption(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1, "IPV6_V6ONLY") }
+        } catch {
+            close(fd)
+            throw error
+        }
         let rc: Int32
         if isV6 {
             var sa = sockaddr_in6()
             sa.sin6_family = sa_family_t(AF_INET6)
             sa.sin6_port = in_port_t(UInt16(truncatingIfNeeded: address.port).bigEndian)
-            setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &one, socklen_t(MemoryLayout<Int32>.size))
             guard inet_pton(AF_INET6, address.host, &sa.sin6_addr) == 1 else { close(fd); throw SocketError("bad address \(address.host)", 0) }
             rc = withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
         } else {
@@ -63,11 +69,21 @@ final class UDPWorker: @unchecked Sendable {
 
     /// The UDP socket options both engines use (NIO's channels get them in DNSServer.start):
     /// `dontFragment` and a 4 MiB receive buffer against bursts.
-    static func applyDatagramOptions(fd: Int32, isV6: Bool) {
-        var (level, name, value) = dontFragment(isV6: isV6)
-        setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<Int32>.size))
-        var rcvbuf = receiveBuffer
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, socklen_t(MemoryLayout<Int32>.size))
+    /// Each option is set at the level the kernel defines it at (a wrong level sets another
+    /// option: issue 16's SO_DEBUG), and a refusal is an error at start, never silently ignored.
+    /// SO_RCVBUF above net.core.rmem_max is capped by the kernel, not refused, so it needs no privilege.
+    static func applyDatagramOptions(fd: Int32, isV6: Bool) throws(SocketError) {
+        let (level, name, value) = dontFragment(isV6: isV6)
+        try setOption(fd, level, name, value, isV6 ? "IPV6_MTU_DISCOVER" : "IP_MTU_DISCOVER")
+        try setOption(fd, SOL_SOCKET, SO_RCVBUF, receiveBuffer, "SO_RCVBUF")
+    }
+
+    /// setsockopt with an Int32 value; a failure names the option and errno.
+    static func setOption(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32, _ what: String) throws(SocketError) {
+        var v = value
+        guard setsockopt(fd, level, name, &v, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
+            throw SocketError("setsockopt \(what)", errno)
+        }
     }
 
     static let receiveBuffer: Int32 = 4 << 20

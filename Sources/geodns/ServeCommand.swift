@@ -35,6 +35,8 @@ struct ServeCommand: ParsableCommand {
             return handler
         }
         let logger = Logger(label: "geodns")
+        // Before the first slow step: a SIGHUP or SIGTERM while the policy loads must not kill us.
+        let signals = ServeSignals(logger: logger)
         // Built in its own function: nothing in this frame, which lives for the whole serve, may
         // hold the first policy, or its tables would stay allocated after the first reload.
         let server = try makeServer(logger: logger)
@@ -46,7 +48,7 @@ struct ServeCommand: ParsableCommand {
             throw ExitCode.failure
         }
         logger.notice("serving", metadata: ["pid": "\(getpid())"])
-        server.runUntilSignalled()
+        signals.serve(server)
     }
 
     /// Loads the policy (exiting on errors) and makes the server; the catalog's only owner from

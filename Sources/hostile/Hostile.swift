@@ -279,8 +279,16 @@ final class DaemonProcess {
         log = FileManager.default.temporaryDirectory.appendingPathComponent("geodns-hostile-\(port)-\(getpid()).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["serve", "--config", config, "--listen", "127.0.0.1:\(port)", "--log-level", "notice"]
+        let serve = ["serve", "--config", config, "--listen", "127.0.0.1:\(port)", "--log-level", "notice"]
+        if getuid() == 0 {
+            // As production runs it: without a single capability (issue 16: a call needing one
+            // broke every TCP query of a non-root daemon while root runs passed).
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments = ["--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-all", "--no-new-privs", "--", binary] + serve
+        } else {
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = serve
+        }
         process.standardOutput = handle
         process.standardError = handle
         try process.run()

@@ -25,7 +25,8 @@ enum Paths {
         let out = run("/usr/bin/env", ["python3", "-c",
             "import _maxminddb_geolite2,os;print(os.path.join(os.path.dirname(_maxminddb_geolite2.__file__),'GeoLite2-City.mmdb'))"])
         let path = out.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        return out.status == 0 && FileManager.default.fileExists(atPath: path) ? path : nil
+        guard out.status == 0 && FileManager.default.fileExists(atPath: path) else { return nil }
+        return Unprivileged.readable(path)
     }()
 }
 
@@ -95,7 +96,52 @@ private func portIsFree(_ port: Int, type: Int32) -> Bool {
     }
 }
 
-/// The real daemon, `geodns serve`, on a free loopback port with a policy file of the test's.
+/// How the end-to-end tests run the daemon: never with privileges, as production does (the
+/// systemd unit's `User=geodns`), so a call that needs a capability fails here too (issue 16:
+/// TCP_NODELAY set at the wrong level was SO_DEBUG, CAP_NET_ADMIN only, and every TCP query of a
+/// non-root daemon was reset while tests run as root passed).
+enum Unprivileged {
+    /// `setpriv` arguments that run a command without any capability: as `nobody` when that user
+    /// can read what the daemon needs (the binary, the package's data/), else — a checkout below a
+    /// root-only folder — as uid 0 with every capability dropped (permitted, effective, inheritable,
+    /// ambient and bounding sets empty, no new privileges). Empty when the tests are not root.
+    static let prefix: [String] = {
+        guard getuid() == 0 else { return [] }
+        let drop = ["--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-all", "--no-new-privs"]
+        let asNobody = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + drop
+        let data = Paths.packageRoot.appendingPathComponent("data/geodns-demo.mmdb").path
+        let probe = run(asNobody[0], Array(asNobody.dropFirst()) + ["--", "/usr/bin/test", "-x", Paths.geodns, "-a", "-r", data])
+        if probe.status == 0 { return asNobody + ["--"] }
+        return ["/usr/bin/setpriv"] + drop + ["--"]
+    }()
+
+    /// `path` if the unprivileged daemon can read it, else a copy it can read (a pip package under
+    /// root's 0700 home, say), made once per machine in a world-readable temporary folder.
+    static func readable(_ path: String) -> String {
+        guard prefix.contains("--reuid=65534") else { return path }
+        if run(prefix[0], Array(prefix.dropFirst()) + ["/usr/bin/test", "-r", path]).status == 0 { return path }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("geodns-e2e-readable")
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        let copy = folder.appendingPathComponent(URL(fileURLWithPath: path).lastPathComponent)
+        let size = { (p: String) in (try? FileManager.default.attributesOfItem(atPath: p)[.size] as? Int) ?? -1 }
+        if size(copy.path) == size(path) { return copy.path }
+        // Copy, then rename: concurrent test runs never see half a database.
+        let partial = folder.appendingPathComponent("\(copy.lastPathComponent).\(getpid()).tmp")
+        try? FileManager.default.removeItem(at: partial)
+        guard (try? FileManager.default.copyItem(atPath: path, toPath: partial.path)) != nil else { return path }
+        chmod(partial.path, 0o644)
+        return rename(partial.path, copy.path) == 0 ? copy.path : path
+    }
+
+    /// `executable arguments` under `prefix`, as (executable, arguments) for Process.
+    static func command(_ executable: String, _ arguments: [String]) -> (String, [String]) {
+        guard let first = prefix.first else { return (executable, arguments) }
+        return (first, Array(prefix.dropFirst()) + [executable] + arguments)
+    }
+}
+
+/// The real daemon, `geodns serve`, on a free loopback port with a policy file of the test's,
+/// run unprivileged (`Unprivileged`).
 final class Daemon {
     let port: Int
     let process = Process()
@@ -110,8 +156,10 @@ final class Daemon {
         port = freePort()
         logURL = FileManager.default.temporaryDirectory.appendingPathComponent("geodns-e2e-\(port)-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
-        process.executableURL = URL(fileURLWithPath: Paths.geodns)
-        process.arguments = ["serve", "--config", configPath, "--listen", "127.0.0.1:\(port)", "--log-level", "info"] + arguments
+        let (executable, argv) = Unprivileged.command(
+            Paths.geodns, ["serve", "--config", configPath, "--listen", "127.0.0.1:\(port)", "--log-level", "info"] + arguments)
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = argv
         let log = try FileHandle(forWritingTo: logURL)
         process.standardOutput = log
         process.standardError = log

@@ -73,6 +73,23 @@ import Testing
         #expect(s.tcpMaxConnections == 10 && s.tcpMaxQueriesPerConnection == 5)
     }
 
+    @Test("server.tcp.max_queries_per_connection: no cap by default, `unlimited` says so, 0 is an error at its line")
+    func tcpQueryCap() throws {
+        #expect(try PolicyLoader.load(yaml: basePolicy, path: "/x/config.yaml", database: nil).settings.tcpMaxQueriesPerConnection == nil)
+        let unlimited = try PolicyLoader.load(yaml: "server:\n  tcp: { max_queries_per_connection: unlimited }\n" + basePolicy,
+                                              path: "/x/config.yaml", database: nil)
+        #expect(unlimited.settings.tcpMaxQueriesPerConnection == nil)
+        #expect(throws: PolicyError.self) {
+            try PolicyLoader.load(yaml: "server:\n  tcp: { max_queries_per_connection: 0 }\n" + basePolicy, path: "/x/config.yaml", database: nil)
+        }
+        do {
+            _ = try PolicyLoader.load(yaml: "server:\n  tcp: { max_queries_per_connection: 0 }\n" + basePolicy, path: "/x/config.yaml", database: nil)
+        } catch {
+            #expect("\(error)".contains("config.yaml:2:"), "\(error)")
+            #expect("\(error)".contains("or unlimited"), "\(error)")
+        }
+    }
+
     @Test func zoneNodesRecordsAndEmptyNonTerminals() throws {
         let catalog = try load(Self.overridesPolicy)
         let zone = try #require(catalog.zone(for: name("x.example.com.")))

@@ -1,0 +1,110 @@
+import Dispatch
+import Logging
+import NIOConcurrencyHelpers
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// SIGHUP, SIGTERM and SIGINT for `geodns serve`, installed before the first slow step (loading
+/// and compiling the policy takes about a second with GeoLite2-City), so that no signal ever
+/// finds the default action (for SIGHUP: death with status 129, the logrotate or `systemctl
+/// reload` that comes too early).
+///
+/// - Starting (policy loading, sockets binding): SIGHUP is remembered and becomes one reload as
+///   soon as serving starts (several SIGHUPs make one: they all ask for "the file as it is now");
+///   SIGTERM/SIGINT exit at once with status 0 — nothing is answering yet, so there is nothing
+///   to drain.
+/// - Serving: SIGHUP reloads (all or nothing, off the answering threads); SIGTERM/SIGINT stop.
+/// - Stopping: further signals are ignored.
+public final class ServeSignals: @unchecked Sendable {
+    private enum Phase {
+        case starting
+        case serving(DNSServer)
+        case stopping
+    }
+
+    private let lock = NIOLock()
+    private var phase = Phase.starting
+    private var pendingReload = false
+    private var sources: [DispatchSourceSignal] = []
+    private let queue = DispatchQueue(label: "geodns.signals")
+    private let stopRequested = DispatchSemaphore(value: 0)
+    private let logger: Logger
+
+    /// Takes over SIGHUP, SIGTERM and SIGINT (and ignores SIGPIPE) from now on.
+    public init(logger: Logger) {
+        self.logger = logger
+        for sig in [SIGHUP, SIGTERM, SIGINT, SIGPIPE] {
+            signal(sig, SIG_IGN)  // delivered to the dispatch sources below, never to the default action
+        }
+        var sources: [DispatchSourceSignal] = []
+        for (sig, name) in [(SIGHUP, "SIGHUP"), (SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")] {
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
+            source.setEventHandler { [unowned self] in
+                if sig == SIGHUP { hangup() } else { terminate(name) }
+            }
+            source.resume()
+            sources.append(source)
+        }
+        self.sources = sources
+    }
+
+    private func hangup() {
+        let server: DNSServer? = lock.withLock {
+            switch phase {
+            case .starting:
+                pendingReload = true
+                return nil
+            case .serving(let server):
+                return server
+            case .stopping:
+                return nil
+            }
+        }
+        if let server {
+            logger.info("SIGHUP: reloading policy")
+            server.reloadInBackground()
+        } else {
+            logger.notice("SIGHUP before serving started: one reload once serving")
+        }
+    }
+
+    private func terminate(_ name: String) {
+        let starting: Bool = lock.withLock {
+            switch phase {
+            case .starting:
+                return true
+            case .serving:
+                phase = .stopping
+                stopRequested.signal()
+                return false
+            case .stopping:
+                return false
+            }
+        }
+        if starting {
+            // Nothing answers yet (a listener bound a moment ago has served nobody): leave now.
+            logger.notice("\(name) during startup: exiting")
+            _exit(0)
+        }
+    }
+
+    /// Serves until SIGTERM/SIGINT, then stops `server`. A SIGHUP received while starting becomes
+    /// one reload now. Blocks the calling thread.
+    public func serve(_ server: DNSServer) {
+        let reloadNow: Bool = lock.withLock {
+            phase = .serving(server)
+            defer { pendingReload = false }
+            return pendingReload
+        }
+        if reloadNow {
+            logger.notice("SIGHUP arrived during startup: reloading policy")
+            server.reloadInBackground()
+        }
+        stopRequested.wait()
+        logger.notice("stopping")
+        for source in sources { source.cancel() }
+        server.stop()
+    }
+}
