@@ -5,14 +5,14 @@ SHELL := /bin/bash
 SWIFT ?= swift
 CONFIG ?= config.yaml
 APT_PACKAGES := libmaxminddb-dev mmdb-bin bind9-dnsutils knot-dnsutils pkg-config dnsperf
-PIP_PACKAGES := dnspython maxminddb maxminddb-geolite2
+PIP_PACKAGES := dnspython maxminddb maxminddb-geolite2 prometheus-client
 
 .PHONY: deps build release run test clean
 
 # Install what is missing: Debian packages (without starting their services) and Python test deps.
 deps:
 	@bash mk/apt-install.sh $(APT_PACKAGES) $(EXTRA_APT)
-	@python3 -c 'import dns, maxminddb, _maxminddb_geolite2' 2>/dev/null || python3 -m pip install -q $(PIP_PACKAGES)
+	@python3 -c 'import dns, maxminddb, _maxminddb_geolite2, prometheus_client' 2>/dev/null || python3 -m pip install -q $(PIP_PACKAGES)
 
 build: deps
 	$(SWIFT) build

@@ -89,6 +89,8 @@ public struct ServerSettings: Sendable, Equatable {
     public var tcpReadTimeoutSeconds: Double = 2
     public var errorRepliesPerSecond: Int = 100
     public var rrl = RRL()
+    /// The HTTP control endpoint (ServerSettings+Control.swift).
+    public var control = Control()
     public init() {}
 }
 

@@ -21,6 +21,10 @@ public final class DNSServer: @unchecked Sendable {
 
     public let store: CatalogStore
     public let metrics = ServerMetrics()
+    /// Phase, policy and database in force, last reload: the control endpoint's view.
+    public let status: ServerStatus
+    /// The control endpoint's paths; DNSServer registers `/metrics`, `/health`, `/v1/status`.
+    public let routes: ControlRoutes
     /// UDP error-reply limiting and RRL; settings follow reloads (ReplyLimits.swift).
     public let limits: ReplyLimits
     /// Open TCP connections, for the cap (TCPConnectionTable.swift).
@@ -45,9 +49,15 @@ public final class DNSServer: @unchecked Sendable {
     ///   - catalog: the policy loaded at start (already validated).
     ///   - configPath: where reloads read the policy from.
     ///   - threads: event loops (default: one per core).
+    ///   - routes: the control endpoint's paths (already listening when the server is made, so
+    ///     `/health` says 503 while the policy compiles); this server takes them over.
     public init(catalog: Catalog, configPath: String, logger: Logger, threads: Int = System.coreCount,
-                listen: [ServerSettings.ListenAddress]? = nil, udpEngine: UDPEngine = .recvmmsg) {
+                listen: [ServerSettings.ListenAddress]? = nil, udpEngine: UDPEngine = .recvmmsg,
+                version: String = "unknown", routes: ControlRoutes = ControlRoutes()) {
         var catalog = catalog
+        // Before the database is dropped: its metadata is part of the status.
+        self.status = ServerStatus(version: version, catalog: catalog)
+        self.routes = routes
         // Queries use the decision tables only (Catalog.dropExplainData).
         catalog.dropExplainData()
         self.udpEngine = udpEngine
@@ -58,6 +68,7 @@ public final class DNSServer: @unchecked Sendable {
         self.configPath = configPath
         self.logger = logger
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+        ControlEndpoints.register(on: routes, metrics: metrics, status: status)
     }
 
     /// One event loop per core.
@@ -112,11 +123,12 @@ public final class DNSServer: @unchecked Sendable {
         signal(SIGUSR1, SIG_IGN)
         let usr1 = DispatchSource.makeSignalSource(signal: SIGUSR1, queue: reloadQueue)
         usr1.setEventHandler { [logger, metrics] in
-            let counters = metrics.snapshot().map { "\($0.0)=\($0.1)" }.joined(separator: " ")
+            let counters = metrics.logLine
             logger.notice("counters", metadata: ["counters": "\(counters)"])
         }
         usr1.resume()
         lock.withLock { statsSignal = usr1 }
+        status.serving(listen: addresses)
     }
 
     /// The per-datagram entry of both UDP engines (UDPWorker, UDPHandler; `ReplyLimits.respond`):
@@ -192,7 +204,10 @@ public final class DNSServer: @unchecked Sendable {
     public func reload() -> Result<Int, PolicyError> {
         do {
             let started = DispatchTime.now()
+            ServiceNotify.reloading()
+            defer { ServiceNotify.ready() }
             var catalog = try PolicyLoader.load(path: configPath)
+            let fresh = catalog
             catalog.dropExplainData()   // see init: queries use the compiled tables only
             let old = store.load().catalog.settings
             let new = catalog.settings
@@ -213,6 +228,7 @@ public final class DNSServer: @unchecked Sendable {
                 logger.warning("reload could not apply \(setting): \(why)", metadata: ["setting": "\(setting)"])
             }
             metrics.reloads.wrappingIncrement(ordering: .relaxed)
+            status.reloaded(fresh, generation: snapshot.generation)
             let ms = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
             logger.notice("policy reloaded", metadata: [
                 "generation": "\(snapshot.generation)", "file": "\(configPath)",
@@ -221,6 +237,7 @@ public final class DNSServer: @unchecked Sendable {
             return .success(snapshot.generation)
         } catch {
             metrics.reloadFailures.wrappingIncrement(ordering: .relaxed)
+            status.reloadFailed("\(error)")
             logger.error("reload refused, the running policy keeps serving:\n\(error)")
             return .failure(error)
         }
@@ -242,6 +259,9 @@ public final class DNSServer: @unchecked Sendable {
             // until a restart, so an operator never mistakes the policy's addresses for the live ones.
             out.append(("server.listen", "sockets are bound at start; restart to listen on \(Self.list(new.listen)) (now \(Self.list(bound)))"))
         }
+        if new.control != old.control {
+            out.append(("server.control", "the control endpoint is bound at start; restart to apply \(new.control.listen.map(\.description) ?? "off")"))
+        }
         return out
     }
 
@@ -261,6 +281,8 @@ public final class DNSServer: @unchecked Sendable {
             state = .stopping
             return (channels, workers)
         }
+        status.stopping()
+        ServiceNotify.stopping()
         for worker in toStop {
             worker.stop()
         }
@@ -269,7 +291,7 @@ public final class DNSServer: @unchecked Sendable {
         }
         try? group.syncShutdownGracefully()
         lock.withLock { state = .stopped }
-        let counters = metrics.snapshot().map { "\($0.0)=\($0.1)" }.joined(separator: " ")
+        let counters = metrics.logLine
         logger.notice("stopped", metadata: ["counters": "\(counters)"])
     }
 }

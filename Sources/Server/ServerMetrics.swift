@@ -26,25 +26,42 @@ public final class ServerMetrics: Sendable {
 
     public init() {}
 
-    /// name -> value, in the exported metric names.
-    public func snapshot() -> [(String, Int)] {
-        [
-            ("geodns_udp_queries_total", udpQueries.load(ordering: .relaxed)),
-            ("geodns_tcp_queries_total", tcpQueries.load(ordering: .relaxed)),
-            ("geodns_responses_total", responses.load(ordering: .relaxed)),
-            ("geodns_dropped_total", dropped.load(ordering: .relaxed)),
-            ("geodns_truncated_total", truncated.load(ordering: .relaxed)),
-            ("geodns_tcp_connections", tcpConnections.load(ordering: .relaxed)),
-            ("geodns_tcp_connections_rejected_total", tcpConnectionsRejected.load(ordering: .relaxed)),
-            ("geodns_reloads_total", reloads.load(ordering: .relaxed)),
-            ("geodns_reload_failures_total", reloadFailures.load(ordering: .relaxed)),
-            ("geodns_error_replies_limited_total", errorRepliesLimited.load(ordering: .relaxed)),
-            ("geodns_rrl_dropped_total", rrlDropped.load(ordering: .relaxed)),
-            ("geodns_rrl_slipped_total", rrlSlipped.load(ordering: .relaxed)),
-            ("geodns_rrl_dry_run_total", rrlDryRun.load(ordering: .relaxed)),
-            ("geodns_tcp_connections_evicted_total", tcpConnectionsEvicted.load(ordering: .relaxed)),
-            ("geodns_tcp_read_timeouts_total", tcpReadTimeouts.load(ordering: .relaxed)),
-            ("geodns_tcp_idle_timeouts_total", tcpIdleTimeouts.load(ordering: .relaxed)),
+    /// One exported counter or gauge: its name (Prometheus conventions), help text, value.
+    public struct Sample: Sendable {
+        public let name: String
+        public let help: String
+        public let value: Int
+        /// A gauge (a level that goes down as well as up); else a `_total` counter.
+        public var isGauge: Bool { !name.hasSuffix("_total") }
+    }
+
+    /// Every counter the server keeps, in the exported names (the SIGUSR1 line, `/metrics`).
+    public func samples() -> [Sample] {
+        func s(_ name: String, _ help: String, _ counter: ManagedAtomic<Int>) -> Sample {
+            Sample(name: name, help: help, value: counter.load(ordering: .relaxed))
+        }
+        return [
+            s("geodns_udp_queries_total", "UDP datagrams received on the DNS sockets.", udpQueries),
+            s("geodns_tcp_queries_total", "DNS messages received over TCP.", tcpQueries),
+            s("geodns_responses_total", "Replies sent (UDP and TCP; RRL slips included).", responses),
+            s("geodns_dropped_total", "Messages not answered: unparseable, a response, a rate-limited reply, a failed send.", dropped),
+            s("geodns_truncated_total", "UDP replies sent with TC=1 (too large, or an RRL slip).", truncated),
+            s("geodns_tcp_connections", "TCP connections open now.", tcpConnections),
+            s("geodns_tcp_connections_rejected_total", "TCP connections the kernel queued that could not be accepted (file descriptor limit, ...).", tcpConnectionsRejected),
+            s("geodns_reloads_total", "Policy reloads that took effect.", reloads),
+            s("geodns_reload_failures_total", "Policy reloads refused (the running policy kept serving).", reloadFailures),
+            s("geodns_error_replies_limited_total", "UDP error replies dropped by server.error_replies_per_second.", errorRepliesLimited),
+            s("geodns_rrl_dropped_total", "UDP replies dropped by response rate limiting.", rrlDropped),
+            s("geodns_rrl_slipped_total", "UDP replies sent truncated (TC=1, empty) by response rate limiting.", rrlSlipped),
+            s("geodns_rrl_dry_run_total", "UDP replies RRL would have limited (dry run).", rrlDryRun),
+            s("geodns_tcp_connections_evicted_total", "TCP connections closed to make room at server.tcp.max_connections.", tcpConnectionsEvicted),
+            s("geodns_tcp_read_timeouts_total", "TCP connections closed because a message did not arrive whole within server.tcp.read_timeout.", tcpReadTimeouts),
+            s("geodns_tcp_idle_timeouts_total", "TCP connections closed after server.tcp.idle_timeout without a query.", tcpIdleTimeouts),
         ]
+    }
+
+    /// `name=value ...`: the SIGUSR1 and stop log lines.
+    public var logLine: String {
+        samples().map { "\($0.name)=\($0.value)" }.joined(separator: " ")
     }
 }

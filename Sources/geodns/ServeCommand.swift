@@ -21,6 +21,10 @@ struct ServeCommand: ParsableCommand {
             help: "Listen address, e.g. 127.0.0.1:5353 or [::1]:5353 (repeatable); replaces the policy's server.listen.")
     var listen: [String] = []
 
+    @Option(name: .customLong("control"),
+            help: "Control endpoint address (HTTP: /metrics, /health, /v1/status), e.g. 127.0.0.1:8053, or off; replaces the policy's server.control.listen.")
+    var control: String?
+
     @Option(help: "Event loops (threads) answering queries; default: one per core.")
     var threads: Int?
 
@@ -37,9 +41,13 @@ struct ServeCommand: ParsableCommand {
         let logger = Logger(label: "geodns")
         // Before the first slow step: a SIGHUP or SIGTERM while the policy loads must not kill us.
         let signals = ServeSignals(logger: logger)
+        // The control endpoint first, so that /health answers 503 while the policy compiles.
+        let routes = ControlRoutes.starting()
+        let controlServer = try startControl(routes: routes, logger: logger)
+        defer { controlServer?.stop() }
         // Built in its own function: nothing in this frame, which lives for the whole serve, may
         // hold the first policy, or its tables would stay allocated after the first reload.
-        let server = try makeServer(logger: logger)
+        let server = try makeServer(logger: logger, routes: routes)
         do {
             try server.start()
         } catch {
@@ -48,14 +56,47 @@ struct ServeCommand: ParsableCommand {
             throw ExitCode.failure
         }
         logger.notice("serving", metadata: ["pid": "\(getpid())"])
+        ServiceNotify.ready()
         signals.serve(server)
+    }
+
+    /// The control endpoint's address: `--control`, else the policy's `server.control.listen`
+    /// (read from the file's server: section alone — the slow compile has not started).
+    private func startControl(routes: ControlRoutes, logger: Logger) throws -> ControlServer? {
+        let address: ServerSettings.ListenAddress?
+        if let control {
+            if control == "off" {
+                address = nil
+            } else if let parsed = ServerSettings.ListenAddress(parsing: control) {
+                address = parsed
+            } else {
+                logger.critical("bad --control \(control): expected HOST:PORT, [IPv6]:PORT or off")
+                throw ExitCode.failure
+            }
+        } else {
+            // A policy with errors here fails the full load just after, with every diagnostic.
+            address = PolicyLoader.serverSettings(path: options.config)?.control.listen
+                ?? ServerSettings().control.listen
+        }
+        guard let address else { return nil }
+        let server = ControlServer(routes: routes)
+        do {
+            let bound = try server.start(address)
+            logger.info("control endpoint listening", metadata: ["address": "\(bound.map { "\($0)" } ?? "\(address)")",
+                                                                  "paths": "\(routes.paths.joined(separator: " "))"])
+        } catch {
+            logger.critical("cannot listen on the control endpoint \(address): \(error) (set server.control.listen to another address, or off)")
+            server.stop()
+            throw ExitCode.failure
+        }
+        return server
     }
 
     /// Loads the policy (exiting on errors) and makes the server; the catalog's only owner from
     /// then on is the server's snapshot store.
-    private func makeServer(logger: Logger) throws -> DNSServer {
+    private func makeServer(logger: Logger, routes: ControlRoutes) throws -> DNSServer {
         let started = DispatchTime.now()
-        var catalog: Catalog
+        let catalog: Catalog
         do {
             catalog = try PolicyLoader.load(path: options.config)
         } catch {
@@ -69,9 +110,6 @@ struct ServeCommand: ParsableCommand {
         ])
         if let report = catalog.report { logger.info("\(report)") }
         for warning in catalog.warnings { logger.warning("\(warning)") }
-        // Queries use the compiled tables only: this was the last reference to the database,
-        // so dropping it unmaps the file for the whole serve (Catalog.dropExplainData).
-        catalog.dropExplainData()
         guard let engine = DNSServer.UDPEngine(rawValue: udpEngine) else {
             logger.critical("bad --udp-engine \(udpEngine): expected recvmmsg or nio")
             throw ExitCode.failure
@@ -87,7 +125,7 @@ struct ServeCommand: ParsableCommand {
         let server = DNSServer(catalog: catalog, configPath: options.config, logger: logger,
                                threads: threads ?? DNSServer.defaultThreadCount,
                                listen: overrides.isEmpty ? nil : overrides,
-                               udpEngine: engine)
+                               udpEngine: engine, routes: routes)
         return server
     }
 }

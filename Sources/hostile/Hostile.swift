@@ -279,7 +279,7 @@ final class DaemonProcess {
         log = FileManager.default.temporaryDirectory.appendingPathComponent("geodns-hostile-\(port)-\(getpid()).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
-        let serve = ["serve", "--config", config, "--listen", "127.0.0.1:\(port)", "--log-level", "notice"]
+        let serve = ["serve", "--config", config, "--listen", "127.0.0.1:\(port)", "--log-level", "notice", "--control", "off"]
         if getuid() == 0 {
             // As production runs it: without a single capability (issue 16: a call needing one
             // broke every TCP query of a non-root daemon while root runs passed).

@@ -144,6 +144,8 @@ enum Unprivileged {
 /// run unprivileged (`Unprivileged`).
 final class Daemon {
     let port: Int
+    /// The control endpoint's port (`--control 127.0.0.1:PORT`): every test daemon has its own.
+    let controlPort: Int
     let process = Process()
     let logURL: URL
     let configPath: String
@@ -154,10 +156,14 @@ final class Daemon {
     init(config configPath: String, zone: String = "example.com", readyTimeout: Double = 60, arguments: [String] = []) throws {
         self.configPath = configPath
         port = freePort()
+        var control = freePort()
+        while control == port { control = freePort() }
+        controlPort = control
         logURL = FileManager.default.temporaryDirectory.appendingPathComponent("geodns-e2e-\(port)-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let (executable, argv) = Unprivileged.command(
-            Paths.geodns, ["serve", "--config", configPath, "--listen", "127.0.0.1:\(port)", "--log-level", "info"] + arguments)
+            Paths.geodns, ["serve", "--config", configPath, "--listen", "127.0.0.1:\(port)", "--log-level", "info",
+                           "--control", "127.0.0.1:\(controlPort)"] + arguments)
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = argv
         let log = try FileHandle(forWritingTo: logURL)
@@ -209,6 +215,9 @@ final class Daemon {
         return DigResult(run("/usr/bin/dig", args, timeout: 15))
     }
 
+    /// GET `path` of the control endpoint: (HTTP status, body); status 0 when nothing answers.
+    func http(_ path: String) -> (status: Int, body: String) { httpGet(port: controlPort, path) }
+
     /// `kdig` (Knot's client) against this daemon; TCP when `tcp`.
     func kdig(_ name: String, _ type: String, subnet: String? = nil, tcp: Bool = false, _ extra: [String] = []) -> DigResult {
         var args = ["@127.0.0.1", "-p", "\(port)", name, type, "+time=2", "+retry=0", "+norecurse"]
@@ -217,6 +226,30 @@ final class Daemon {
         args += extra
         return DigResult(run("/usr/bin/kdig", args, timeout: 15))
     }
+}
+
+/// GET `path` from 127.0.0.1:port over HTTP/1.0 (the server closes after the reply):
+/// (status, body), or (0, "") when the connection is refused or nothing arrives in 5 s.
+func httpGet(host: String = "127.0.0.1", port: Int, _ path: String, method: String = "GET") -> (status: Int, body: String) {
+    let fd = Loopback.connectTCP(port, host: host)
+    guard fd >= 0 else { return (0, "") }
+    defer { close(fd) }
+    var tv = timeval(tv_sec: 5, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    let request = Array("\(method) \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".utf8)
+    guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else { return (0, "") }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while bytes.count < 16 << 20 {
+        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if n <= 0 { break }
+        bytes += chunk[0..<n]
+    }
+    let text = String(decoding: bytes, as: UTF8.self)
+    guard let split = text.range(of: "\r\n\r\n") else { return (0, "") }
+    let statusLine = text[..<split.lowerBound].split(separator: "\r\n").first ?? ""
+    let code = statusLine.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+    return (code, String(text[split.upperBound...]))
 }
 
 enum DaemonError: Error, CustomStringConvertible {

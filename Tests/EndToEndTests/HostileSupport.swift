@@ -20,11 +20,12 @@ enum Loopback {
         return a
     }
 
-    /// A connected TCP socket to 127.0.0.1:port (blocking connect), or -1.
-    static func connectTCP(_ port: Int) -> Int32 {
+    /// A connected TCP socket to host:port (an IPv4 loopback address; blocking connect), or -1.
+    static func connectTCP(_ port: Int, host: String = "127.0.0.1") -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return -1 }
         var a = address(0x7f00_0001, port)
+        guard inet_pton(AF_INET, host, &a.sin_addr) == 1 else { close(fd); return -1 }
         let rc = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         if rc != 0 { close(fd); return -1 }
         var tv = timeval(tv_sec: 3, tv_usec: 0)

@@ -114,10 +114,10 @@ struct ServiceTests {
 
     /// `geodns serve` on GeoLite2-City (about a second of loading and compiling), unprivileged,
     /// not waited for: the test sends signals while it starts.
-    static func startOnGeoLite2(_ dir: PolicyDir, port: Int, log: URL) throws -> Process {
+    static func startOnGeoLite2(_ dir: PolicyDir, port: Int, log: URL, control: String = "off") throws -> Process {
         let process = Process()
         let (executable, argv) = Unprivileged.command(
-            Paths.geodns, ["serve", "--config", dir.configPath, "--listen", "127.0.0.1:\(port)", "--log-level", "info"])
+            Paths.geodns, ["serve", "--config", dir.configPath, "--listen", "127.0.0.1:\(port)", "--log-level", "info", "--control", control])
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = argv
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)

@@ -95,7 +95,8 @@ struct SystemdUnitTests {
         let address = Self.loopbackAddress()
         let yaml = try String(contentsOf: Paths.packageRoot.appendingPathComponent("config.yaml"), encoding: .utf8)
             .replacingOccurrences(of: "127.0.0.1:5353", with: "\(address):53")
-        #expect(yaml.contains("\(address):53"), "config.yaml's listen line changed: update this test")
+            .replacingOccurrences(of: "127.0.0.1:8053", with: "\(address):8053")
+        #expect(yaml.contains("\(address):53") && yaml.contains("\(address):8053"), "config.yaml's listen lines changed: update this test")
         let dir = try PolicyDir(yaml: yaml)
         defer { dir.remove() }
         chmod(dir.url.path, 0o755)
@@ -131,7 +132,12 @@ struct SystemdUnitTests {
         let logURL = dir.url.appendingPathComponent("journal.log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)
+        // Type=notify: the service manager's socket, writable by the unit's user.
+        #expect(unit.one("Type") == "notify")
+        let notify = try NotifySocket(path: dir.url.appendingPathComponent("notify.sock").path)
+        defer { notify.close() }
         let process = Process()
+        process.environment = ["NOTIFY_SOCKET": notify.path, "PATH": "/usr/bin:/bin"]
         process.executableURL = URL(fileURLWithPath: setpriv[0])
         process.arguments = Array(setpriv.dropFirst()) + command(try #require(unit.one("ExecStart")))
         process.standardOutput = log
@@ -147,6 +153,8 @@ struct SystemdUnitTests {
             if answer.isEmpty || answer.contains(";;") { answer = ""; usleep(100_000) }
         }
         #expect(answer.trimmingCharacters(in: .whitespacesAndNewlines) == "198.51.100.10", "UDP: \(answer)\n\(journal())")
+        #expect(notify.receive(within: 5).contains("READY=1"))
+        #expect(httpGet(host: address, port: 8053, "/health").status == 200)
         let tcp = run("/usr/bin/dig", ["@\(address)", "www.example.com", "A", "+short", "+tcp", "+time=2", "+tries=1",
                                         "+subnet=8.8.8.0/24"], timeout: 10)
         #expect(tcp.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "198.51.100.20", "TCP: \(tcp.stdout)\n\(journal())")
@@ -174,6 +182,9 @@ struct SystemdUnitTests {
         }
         kill(process.processIdentifier, SIGHUP)
         for _ in 0..<100 where !journal().contains("policy reloaded") { usleep(50_000) }
+        let reloadMessages = notify.receive(within: 5) + notify.receive(within: 1)
+        #expect(reloadMessages.contains("RELOADING=1\nMONOTONIC_USEC="), "\(reloadMessages)")
+        #expect(reloadMessages.hasSuffix("READY=1\nSTATUS=serving"), "\(reloadMessages)")
         #expect(journal().contains("generation=1"), "\(journal())")
         #expect(run("/usr/bin/dig", ["@\(address)", "www.example.com", "A", "+short", "+tcp", "+time=2", "+tries=1",
                                       "+subnet=81.2.69.0/24"], timeout: 10).stdout.contains("198.51.100.10"))
@@ -182,6 +193,47 @@ struct SystemdUnitTests {
         kill(process.processIdentifier, SIGTERM)
         for _ in 0..<200 where process.isRunning { usleep(50_000) }
         #expect(!process.isRunning)
+        #expect(notify.receive(within: 1).contains("STOPPING=1"))
         if !process.isRunning { #expect(process.terminationStatus == 0, "\(journal())") }
+    }
+}
+
+/// The service manager's end of sd_notify: an AF_UNIX datagram socket anyone may write to.
+final class NotifySocket {
+    let path: String
+    private let fd: Int32
+
+    init(path: String) throws {
+        self.path = path
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard fd >= 0, rc == 0 else { throw POSIXError(.EADDRINUSE) }
+        chmod(path, 0o777)
+    }
+
+    /// Every message that arrives within `seconds` of the first wait (joined by "|"), or "".
+    func receive(within seconds: Double) -> String {
+        var messages: [String] = []
+        var timeout = Int32(seconds * 1000)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&p, 1, timeout) > 0 else { break }
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if n <= 0 { break }
+            messages.append(String(decoding: buffer[0..<n], as: UTF8.self))
+            timeout = 200
+        }
+        return messages.joined(separator: "|")
+    }
+
+    func close() {
+        _ = Glibc.close(fd)
+        unlink(path)
     }
 }
