@@ -175,6 +175,13 @@ public final class DNSServer: @unchecked Sendable {
             // SOL_SOCKET, which is SO_DEBUG (CAP_NET_ADMIN only), and NIO then resets every
             // accepted connection of a daemon that is not root (issue 16).
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            // accept(2) failures (out of file descriptors, ...): the connection the kernel queued
+            // is lost to us; counted as rejected.
+            .serverChannelInitializer { [metrics] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AcceptErrorCounter(metrics: metrics))
+                }
+            }
             .childChannelInitializer { [store, metrics, tcpConnections] channel in
                 let settings = store.load().catalog.settings
                 let idle = TimeAmount.milliseconds(Int64(settings.tcpIdleTimeoutSeconds * 1000))
@@ -293,5 +300,40 @@ public final class DNSServer: @unchecked Sendable {
         lock.withLock { state = .stopped }
         let counters = metrics.logLine
         logger.notice("stopped", metadata: ["counters": "\(counters)"])
+    }
+}
+
+/// On the listening TCP channel: an accept(2) failure (out of file descriptors, memory) leaves
+/// the connection queued, so the socket stays readable and NIO would retry at once, spinning a
+/// core; instead reads pause for a backoff that doubles from 5 ms to 1 s while accepts keep
+/// failing (as Go's net/http does) and resets on the next accepted connection. Each failure
+/// counts in `geodns_tcp_connections_rejected_total`.
+final class AcceptErrorCounter: ChannelDuplexHandler {
+    typealias InboundIn = Channel
+    typealias InboundOut = Channel
+    typealias OutboundIn = Never
+    private let metrics: ServerMetrics
+    private var backoff = TimeAmount.milliseconds(0)
+    private var paused = false
+
+    init(metrics: ServerMetrics) { self.metrics = metrics }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        backoff = .milliseconds(0)
+        context.fireChannelRead(data)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        metrics.tcpConnectionsRejected.wrappingIncrement(ordering: .relaxed)
+        guard !paused else { return }
+        paused = true
+        backoff = min(max(backoff * 2, .milliseconds(5)), .seconds(1))
+        context.channel.setOption(.autoRead, value: false).whenComplete { _ in }
+        let channel = context.channel
+        context.eventLoop.assumeIsolated().scheduleTask(in: backoff) { [self] in
+            paused = false
+            channel.setOption(.autoRead, value: true).whenComplete { _ in }
+            channel.read()
+        }
     }
 }
