@@ -89,6 +89,8 @@ public struct ServerSettings: Sendable, Equatable {
     public var tcpReadTimeoutSeconds: Double = 2
     public var errorRepliesPerSecond: Int = 100
     public var rrl = RRL()
+    /// DNS Cookies (ServerSettings+Cookies.swift).
+    public var cookies = Cookies()
     public init() {}
 }
 

@@ -1,4 +1,5 @@
 import Authority
+import DNSWire
 import Dispatch
 import Logging
 import NIOConcurrencyHelpers
@@ -125,15 +126,22 @@ public final class DNSServer: @unchecked Sendable {
     /// buffer. Each worker or handler gets its own scratch buffers: one answerer per thread.
     private func answerer() -> UDPWorker.Answerer {
         let scratch = ScratchBox()
-        return { [store] query, client, out in
+        return { [store, metrics] query, client, unixTime, out in
             let snapshot = store.load()
-            let n = snapshot.fastPath.respond(to: query, source: client, into: out, scratch: &scratch.pointer.pointee)
-            guard n == Authority.FastPath.askGeneral else { return n }
-            guard let reply = Authority.respond(to: scratch.pointer.pointee.input, source: client, transport: .udp,
-                                                catalog: snapshot.catalog),
-                  reply.count <= out.count else { return 0 }
+            let cookies = snapshot.cookies(now: unixTime)
+            let n = snapshot.fastPath.respond(to: query, source: client, into: out, scratch: &scratch.pointer.pointee,
+                                              cookies: cookies)
+            guard n == Authority.FastPath.askGeneral else {
+                let valid = scratch.pointer.pointee.validCookie
+                if valid { metrics.validCookies.wrappingIncrement(ordering: .relaxed) }
+                return (n, valid)
+            }
+            guard let (reply, cookie) = Authority.respond(to: scratch.pointer.pointee.input, source: client, transport: .udp,
+                                                          catalog: snapshot.catalog, cookies: cookies),
+                  reply.count <= out.count else { return (0, false) }
             reply.withUnsafeBytes { out.copyMemory(from: $0) }
-            return reply.count
+            if cookie == .valid { metrics.validCookies.wrappingIncrement(ordering: .relaxed) }
+            return (reply.count, cookie == .valid)
         }
     }
 

@@ -23,6 +23,9 @@ public final class ServerMetrics: Sendable {
     public let tcpConnectionsEvicted = ManagedAtomic<Int>(0)
     public let tcpReadTimeouts = ManagedAtomic<Int>(0)
     public let tcpIdleTimeouts = ManagedAtomic<Int>(0)
+    /// Queries (UDP and TCP) that carried a valid server cookie of ours (RFC 7873 §5.2.5); over
+    /// UDP these are exempt from the error-reply limit and RRL.
+    public let validCookies = ManagedAtomic<Int>(0)
 
     public init() {}
 
@@ -45,6 +48,7 @@ public final class ServerMetrics: Sendable {
             ("geodns_tcp_connections_evicted_total", tcpConnectionsEvicted.load(ordering: .relaxed)),
             ("geodns_tcp_read_timeouts_total", tcpReadTimeouts.load(ordering: .relaxed)),
             ("geodns_tcp_idle_timeouts_total", tcpIdleTimeouts.load(ordering: .relaxed)),
+            ("geodns_cookies_valid_total", validCookies.load(ordering: .relaxed)),
         ]
     }
 }
