@@ -36,3 +36,24 @@ bench-cost: bench-engine-build cost-config
 	@echo "   echo row, a C recvmmsg/sendmmsg loop doing no DNS work: ~4.1-4.5 µs per query here, against"
 	@echo "   ~0.3 µs for everything above (bench/RESULTS.md, The kernel floor)"
 
+
+# make bench-usercost: whole-server user-space instructions per answered query (callgrind's exact
+# count, stable on this noisy machine), through the lab's usercost.sh: the release daemon on
+# GeoLite2-City with one thread, dnsperf sending the lab's ECS queries, then the no-ECS ones, then
+# the ECS ones each carrying a client COOKIE (every reply then computes a fresh server cookie).
+# CG_QPS=2000 measures at low load (the lab's reference point), unset = saturation.
+USERCOST_PORT ?= 15391
+USERCOST_OUT ?= /tmp/geodns-usercost
+COST_QUERIES_COOKIE ?= $(COST_OUT)/queries-ecs-cookie.bin
+
+.PHONY: bench-usercost
+bench-usercost: cost-config
+	$(SWIFT) build -c release --product geodns --scratch-path $(PERF_SCRATCH)
+	@mkdir -p $(USERCOST_OUT)
+	objcopy --strip-debug $(PERF_SCRATCH)/release/geodns $(USERCOST_OUT)/geodns
+	python3 bench/cost/add_cookie.py $(COST_QUERIES) $(COST_QUERIES_COOKIE)
+	@for q in ecs:$(COST_QUERIES) noecs:$(COST_QUERIES_NOECS) ecs-cookie:$(COST_QUERIES_COOKIE); do \
+	  USERCOST_OUT=$(USERCOST_OUT) bash $(LAB)/usercost.sh geodns-$${q%%:*} $(USERCOST_PORT) $${q#*:} -- \
+	    $(USERCOST_OUT)/geodns serve --config $(COST_OUT)/config-geolite2.yaml --listen 127.0.0.1:$(USERCOST_PORT) \
+	    --threads 1 --log-level notice; \
+	done
