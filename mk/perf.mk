@@ -20,7 +20,7 @@ bench-engine-build:
 cost-config:
 	@mkdir -p $(COST_OUT)
 	@. $(LAB)/env.sh && sed -e "s|^\(\s*geoip:\s*\).*|\1$$GEOLITE2_CITY|" config.yaml > $(COST_OUT)/config-geolite2.yaml
-	@[ -s $(COST_QUERIES) ] && [ -s $(COST_QUERIES_NOECS) ] || python3 $(LAB)/gen_queries.py /tmp/geolab-bench 100000
+	@[ -s $(COST_QUERIES) ] && [ -s $(COST_QUERIES_NOECS) ] || { . $(LAB)/env.sh && python3 $(LAB)/gen_queries.py /tmp/geolab-bench 100000; }
 
 bench-cost: bench-engine-build cost-config
 	@echo "== bench-engine, GeoLite2-City, ECS queries (time is noisy here; allocations are exact)"
