@@ -2,6 +2,9 @@
 #   make bench-cost    engine cost per query on the lab's queries with GeoLite2-City: ns and heap
 #                      allocations per stage (bench-engine, release, counting malloc linked in),
 #                      then callgrind instructions per stage, general path (BEFORE) vs fast path (AFTER)
+#                      (and the same for ECS queries carrying a client COOKIE)
+#   make bench-usercost whole-daemon user-space instructions per answered query under dnsperf
+#                      (callgrind via ../shared/lab/usercost.sh): ECS, no-ECS, ECS + COOKIE
 #   make bench         the side-by-side table against gdnsd, Knot, PowerDNS (mk/bench.mk)
 #   make bench-scale   growth with the policy (mk/scale.mk)
 PERF_SCRATCH ?= .build-perf
@@ -31,6 +34,10 @@ bench-cost: bench-engine-build cost-config
 	CALLGRIND_OUT=$(COST_OUT)/ecs bash bench/cost/callgrind.sh $(PERF_SCRATCH)/release/bench-engine $(COST_OUT)/config-geolite2.yaml $(COST_QUERIES) $(COST_COUNT)
 	@echo "== callgrind instructions per query (exact), no-ECS queries"
 	CALLGRIND_OUT=$(COST_OUT)/noecs bash bench/cost/callgrind.sh $(PERF_SCRATCH)/release/bench-engine $(COST_OUT)/config-geolite2.yaml $(COST_QUERIES_NOECS) $(COST_COUNT)
+	@echo "== bench-engine and callgrind, ECS queries each with a client COOKIE (a fresh server cookie per reply)"
+	python3 bench/cost/add_cookie.py $(COST_QUERIES) $(COST_QUERIES_COOKIE)
+	$(PERF_SCRATCH)/release/bench-engine --config $(COST_OUT)/config-geolite2.yaml --queries $(COST_QUERIES_COOKIE) --count $(COST_COUNT)
+	CALLGRIND_OUT=$(COST_OUT)/cookie bash bench/cost/callgrind.sh $(PERF_SCRATCH)/release/bench-engine $(COST_OUT)/config-geolite2.yaml $(COST_QUERIES_COOKIE) $(COST_COUNT)
 	@echo "== socket stage: the kernel's UDP path (recvmmsg + sendmmsg + loopback delivery), not countable in"
 	@echo "   this VM (no PMU: perf stat -e instructions:k is not supported); \`make bench\` times it as the"
 	@echo "   echo row, a C recvmmsg/sendmmsg loop doing no DNS work: ~4.1-4.5 µs per query here, against"
