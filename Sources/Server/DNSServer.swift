@@ -108,6 +108,9 @@ public final class DNSServer: @unchecked Sendable {
                 "udp_sockets": "\(udpEngine == .nio ? loops.count : threads)",
             ])
         }
+        logger.info("DNS cookies", metadata: [
+            "secret": "\(settings.cookies.secret == nil ? "generated at start" : "server.cookies.secret")",
+        ])
         // SIGUSR1: one log line with every counter (`counters geodns_...=N ...`), for operators
         // and for the hostile-traffic check (Sources/hostile) to account for every packet.
         signal(SIGUSR1, SIG_IGN)
@@ -202,9 +205,14 @@ public final class DNSServer: @unchecked Sendable {
             let started = DispatchTime.now()
             var catalog = try PolicyLoader.load(path: configPath)
             catalog.dropExplainData()   // see init: queries use the compiled tables only
-            let old = store.load().catalog.settings
+            let oldSnapshot = store.load()
+            let old = oldSnapshot.catalog.settings
             let new = catalog.settings
             let snapshot = store.replace(with: catalog)
+            if snapshot.cookieSecrets.current != oldSnapshot.cookieSecrets.current {
+                // Never the secrets themselves (CookieRotation.swift).
+                logger.notice("DNS cookie secret rotated: cookies of the previous secret are still accepted")
+            }
             limits.configure(new)
             // TCP: new connections read their limits from the snapshot; a lower cap applies now.
             let evicted = tcpConnections.trim(to: new.tcpMaxConnections)

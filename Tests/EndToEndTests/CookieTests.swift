@@ -104,6 +104,7 @@ struct CookieEndToEndTests {
         let reloads = daemon.log.components(separatedBy: "policy reloaded").count
         daemon.signal(SIGHUP)
         #expect(waitFor { daemon.log.components(separatedBy: "policy reloaded").count > reloads }, "\(daemon.log)")
+        #expect(daemon.log.contains("DNS cookie secret rotated"), "\(daemon.log)")
         #expect(!daemon.log.contains(old) && !daemon.log.contains(new), "a secret reached the log")
 
         let before = daemon.counters()
