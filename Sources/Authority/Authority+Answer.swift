@@ -21,6 +21,12 @@ extension Authority {
 
     static func answer(_ query: Query, client: ClientAddress, catalog: Catalog, trace: inout Trace?) -> Message {
         let settings = catalog.settings
+        // QDCOUNT=0 with a cookie: only the cookie is asked for (Authority+Cookies.swift).
+        if query.isCookieOnly {
+            var reply = cookieOnlyReply(to: query, payloadSize: settings.udpPayloadSize)
+            if !settings.ecs.enabled { reply.edns?.clientSubnet = nil }
+            return reply
+        }
         // id, opcode, RD, CD copied; QR and AA set; the question as the client wrote it (0x20 case
         // echoed); OPT iff the query had one, with our payload size and ECS echoed at scope 0.
         var reply = Message(replyingTo: query, payloadSize: settings.udpPayloadSize)

@@ -376,6 +376,9 @@ extension Authority {
         public var probe = 0
         /// Which tier answered the last datagram (for tests and bench-engine).
         public var lastTier = Tier.general
+        /// The last datagram carried a valid server cookie of ours (express tier; the general
+        /// engine reports its own). The Server exempts such clients from its reply limits.
+        public var validCookie = false
 
         public enum Tier: Sendable, Equatable { case express, templated, general, drop }
 
@@ -399,9 +402,10 @@ extension Authority.FastPath {
     /// Answers one UDP datagram from `source` into `out`. Returns the reply's length, `drop` (0:
     /// no reply at all), or `askGeneral` (-1: `Authority.respond` must answer; the datagram is in
     /// `scratch.input`). Allocates nothing once `scratch` is warm.
+    /// With `cookies`, a query's client cookie is answered with a server cookie (Authority+Cookies.swift).
     public func respond(to datagram: UnsafeRawBufferPointer, source: ClientAddress, into out: UnsafeMutableRawBufferPointer,
-                        scratch: inout Authority.FastPathScratch) -> Int {
-        respond(to: datagram, source: source, into: out, scratch: &scratch, through: .encode, express: true)
+                        scratch: inout Authority.FastPathScratch, cookies: Authority.Cookies? = nil) -> Int {
+        respond(to: datagram, source: source, into: out, scratch: &scratch, through: .encode, express: true, cookies: cookies)
     }
 
     /// The steps of `respond`, for cost measurements (bench-engine): each includes those before.
@@ -422,9 +426,12 @@ extension Authority.FastPath {
     /// express tier. For bench-engine and tests.
     @inline(never)
     public func respond(to datagram: UnsafeRawBufferPointer, source: ClientAddress, into out: UnsafeMutableRawBufferPointer,
-                        scratch: inout Authority.FastPathScratch, through stage: Stage, express: Bool) -> Int {
+                        scratch: inout Authority.FastPathScratch, through stage: Stage, express: Bool,
+                        cookies: Authority.Cookies? = nil) -> Int {
+        scratch.validCookie = false
         if express {
-            let n = self.express(datagram, source: source, into: out, probe: &scratch.probe, through: stage)
+            let n = self.express(datagram, source: source, into: out, probe: &scratch.probe, through: stage,
+                                 cookies: cookies, validCookie: &scratch.validCookie)
             if n >= 0 {
                 scratch.lastTier = .express
                 return n
@@ -456,7 +463,7 @@ extension Authority.FastPath {
     /// (0 when stopped before `encode`).
     @inline(__always)
     func express(_ p: UnsafeRawBufferPointer, source: ClientAddress, into out: UnsafeMutableRawBufferPointer,
-                 probe: inout Int, through stage: Stage) -> Int {
+                 probe: inout Int, through stage: Stage, cookies: Authority.Cookies?, validCookie: inout Bool) -> Int {
         let decline = -1
         let n = p.count
         // Header: a QUERY (QR=0, opcode 0), QDCOUNT 1, ANCOUNT 0, NSCOUNT 0, ARCOUNT 0 or 1.
@@ -489,6 +496,8 @@ extension Authority.FastPath {
         var dnssecOK = false
         var ecsAt = -1          // the ECS option's FAMILY field
         var ecsLength = 0       // FAMILY..ADDRESS
+        var cookieAt = -1       // the first COOKIE option's data (RFC 7873 §5.2: later ones ignored)
+        var cookieLength = 0
         if p[11] == 0 {
             // Nothing may follow the question (FORMERR: trailing bytes).
             guard questionEnd == n else { return decline }
@@ -518,6 +527,11 @@ extension Authority.FastPath {
                     }
                     ecsAt = x + 4
                     ecsLength = length
+                } else if code == 10, cookieAt < 0 {
+                    // Malformed (FORMERR), or no secrets to answer with: the general engine.
+                    guard cookies != nil, length == 8 || (length >= 16 && length <= 40) else { return decline }
+                    cookieAt = x + 4
+                    cookieLength = length
                 }
                 x += 4 + length
             }
@@ -604,7 +618,7 @@ extension Authority.FastPath {
             guard !clash else { return decline }
         }
         let limit = hasEDNS ? min(max(payload, 512), max(Int(settings.udpPayloadSize), 512)) : 512
-        let optLength = hasEDNS ? 11 + (ecsAt >= 0 ? 4 + ecsLength : 0) : 0
+        let optLength = hasEDNS ? 11 + (ecsAt >= 0 ? 4 + ecsLength : 0) + (cookieAt >= 0 ? 4 + DNSCookie.replyLength : 0) : 0
         let total = questionEnd + Int(b.length) + optLength
         // Larger replies (truncation) and pointers past 14 bits: the templated tier.
         guard total <= limit, total <= out.count, total < 0x3FFF, let o = out.baseAddress else { return decline }
@@ -652,7 +666,7 @@ extension Authority.FastPath {
             store16(o, x + 3, settings.udpPayloadSize)
             store16(o, x + 5, 0)
             store16(o, x + 7, dnssecOK ? 0x8000 : 0)
-            let rdlength = ecsAt >= 0 ? 4 + ecsLength : 0
+            let rdlength = optLength - 11
             store16(o, x + 9, UInt16(truncatingIfNeeded: rdlength))
             x += 11
             if ecsAt >= 0 {
@@ -662,6 +676,16 @@ extension Authority.FastPath {
                     (o + x + 4).copyMemory(from: src + ecsAt, byteCount: ecsLength)
                 }
                 o.storeBytes(of: UInt8(truncatingIfNeeded: scope), toByteOffset: x + 7, as: UInt8.self)
+                x += 4 + ecsLength
+            }
+            // COOKIE after ECS, as the general engine's encoder orders them.
+            if cookieAt >= 0, let cookies {
+                store16(o, x, DNSCookie.optionCode)
+                store16(o, x + 2, UInt16(DNSCookie.replyLength))
+                let status = DNSCookie.respond(to: UnsafeRawBufferPointer(rebasing: p[cookieAt..<(cookieAt + cookieLength)]),
+                                               address: Authority.cookieAddress(source), secrets: cookies.secrets,
+                                               now: cookies.now, into: o + x + 4)
+                validCookie = status == .valid
             }
         }
         return total
@@ -694,6 +718,8 @@ extension Authority.FastPath {
         guard type != .any, type != .axfr, type != .ixfr else { return .general }
         // ECS off: the general path strips the option from the echo; encodeReply would echo it.
         guard settings.ecs.enabled || scratch.query.edns?.clientSubnet == nil else { return .general }
+        // Cookies (and the cookie-only query): the general engine adds the server cookie.
+        guard !scratch.query.isCookieOnly, scratch.query.edns?.cookie == nil else { return .general }
         if stage == .parse { scratch.probe = Int(type.rawValue); return .reply }
         let used = Authority.usedSubnet(scratch.query, settings: settings.ecs)
         let client = used?.client ?? Authority.clientAddress(for: scratch.query, source: source, settings: settings.ecs)

@@ -53,17 +53,25 @@ public enum Authority {
     /// Returns nil when the packet gets no reply at all (DESIGN.md: drop).
     public static func respond(to bytes: [UInt8], source: ClientAddress, transport: Transport,
                                catalog: Catalog) -> [UInt8]? {
+        respond(to: bytes, source: source, transport: transport, catalog: catalog, cookies: nil)?.reply
+    }
+
+    /// `respond` with DNS Cookies (Authority+Cookies.swift): also says what the query's cookie
+    /// was (nil: no cookie, or not answered with one).
+    public static func respond(to bytes: [UInt8], source: ClientAddress, transport: Transport, catalog: Catalog,
+                               cookies: Cookies?) -> (reply: [UInt8], cookie: DNSCookie.Status?)? {
         let settings = catalog.settings
         switch Query.parse(bytes, payloadSize: settings.udpPayloadSize) {
         case .drop:
             return nil
         case .reply(let reply):
             // An error reply the wire library built; empty only if it could not read a header.
-            return reply.isEmpty ? nil : reply
+            return reply.isEmpty ? nil : (reply, nil)
         case .query(let query):
             let client = clientAddress(for: query, source: source, settings: settings.ecs)
-            let message = answer(query, client: client, catalog: catalog)
-            return message.encode(maxSize: sizeLimit(for: query, transport: transport, settings: settings))
+            var message = answer(query, client: client, catalog: catalog)
+            let status = addCookie(for: query, source: source, cookies: cookies, to: &message)
+            return (message.encode(maxSize: sizeLimit(for: query, transport: transport, settings: settings)), status)
         }
     }
 
@@ -72,12 +80,13 @@ public enum Authority {
     /// `Message.encode(into:maxSize:)`), so a steady stream of queries allocates less.
     /// Returns false when the packet gets no reply; otherwise the reply is in `output`.
     public static func respond(to bytes: [UInt8], source: ClientAddress, transport: Transport, catalog: Catalog,
-                               scratch: inout Query, output: inout [UInt8]) -> Bool {
+                               scratch: inout Query, output: inout [UInt8], cookies: Cookies? = nil) -> Bool {
         let settings = catalog.settings
         switch Query.parse(bytes, into: &scratch) {
         case .success:
             let client = clientAddress(for: scratch, source: source, settings: settings.ecs)
-            let message = answer(scratch, client: client, catalog: catalog)
+            var message = answer(scratch, client: client, catalog: catalog)
+            _ = addCookie(for: scratch, source: source, cookies: cookies, to: &message)
             message.encode(into: &output, maxSize: sizeLimit(for: scratch, transport: transport, settings: settings))
             return true
         case .failure(let error):

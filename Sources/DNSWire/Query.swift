@@ -50,6 +50,10 @@ public struct Query: Hashable, Sendable {
     }
 
     /// An empty query, for `parse(_:into:)` to fill.
+    /// QDCOUNT 0 with a COOKIE option (RFC 7873 §5.4): the client asks for a server cookie only;
+    /// `question` is a placeholder. Set by `parse`.
+    public var isCookieOnly = false
+
     public init() {
         header = Header()
         question = Question(name: .root, type: .a)
@@ -105,18 +109,23 @@ extension Query {
         guard !h.isResponse else { throw .notAQuery }
         // NOTIMP: we only do QUERY (RFC 1035 §4.1.1).
         guard h.opcode == .query else { throw .unsupportedOpcode(h.opcode) }
-        // FORMERR: exactly one question (RFC 9619).
-        guard h.questionCount == 1 else { throw .questionCount(h.questionCount) }
+        // FORMERR: exactly one question (RFC 9619), or none with a COOKIE option (checked below).
+        guard h.questionCount <= 1 else { throw .questionCount(h.questionCount) }
         query.header = h
+        query.isCookieOnly = h.questionCount == 0
 
-        // The question, reusing the name's buffer.
-        var nameStorage: [UInt8] = []
-        swap(&nameStorage, &query.question.name.storage)
-        nameStorage.removeAll(keepingCapacity: true)
-        try r.name(into: &nameStorage)
-        swap(&nameStorage, &query.question.name.storage)
-        query.question.type = RRType(rawValue: try r.u16())
-        query.question.rrClass = RRClass(rawValue: try r.u16())
+        if h.questionCount == 1 {
+            // The question, reusing the name's buffer.
+            var nameStorage: [UInt8] = []
+            swap(&nameStorage, &query.question.name.storage)
+            nameStorage.removeAll(keepingCapacity: true)
+            try r.name(into: &nameStorage)
+            swap(&nameStorage, &query.question.name.storage)
+            query.question.type = RRType(rawValue: try r.u16())
+            query.question.rrClass = RRClass(rawValue: try r.u16())
+        } else {
+            query.question = Question(name: .root, type: RRType(rawValue: 0))
+        }
 
         // Answer and authority records of a query are checked for shape and skipped.
         var skipCount = Int(h.answerCount) + Int(h.authorityCount)
@@ -155,6 +164,8 @@ extension Query {
             arCount -= 1
         }
         guard r.offset == bytes.count else { throw .trailingBytes(at: r.offset) }
+        // QDCOUNT 0 asks only for a server cookie (RFC 7873 §5.4): without a COOKIE option, FORMERR.
+        if h.questionCount == 0, query.edns?.cookie == nil { throw .questionCount(0) }
         if let e = query.edns {
             if let cs = e.clientSubnet { try cs.validate(isQuery: true) }
             // BADVERS after the packet is known to be well-formed (RFC 6891 §6.1.3).
@@ -241,6 +252,8 @@ extension EDNS {
                 r.offset += n - 4
                 e.clientSubnet = ClientSubnet(family: family, sourcePrefix: source, scopePrefix: scope, address: address)
             } else {
+                // FORMERR: the first COOKIE option malformed (RFC 7873 §5.2.2; later ones are ignored).
+                if code == DNSCookie.optionCode, !DNSCookie.isWellFormed(length: n), e.cookie == nil { throw .badCookie(length: n) }
                 e.options.append(EDNSOption(code: code, data: try r.take(n)))
             }
         }

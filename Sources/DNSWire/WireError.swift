@@ -20,7 +20,7 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
     // --- FORMERR ---
     /// The input ended inside a field.
     case truncated(at: Int)
-    /// QDCOUNT other than 1 in a query.
+    /// QDCOUNT other than 1 in a query (0 is allowed with a COOKIE option, RFC 7873 §5.4).
     case questionCount(UInt16)
     /// A label longer than 63 bytes (RFC 1035 §2.3.4).
     case labelTooLong(at: Int)
@@ -46,6 +46,8 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
     case multipleClientSubnet
     /// A Client Subnet option that breaks RFC 7871 §6 / §7.1.
     case badClientSubnet(ClientSubnetProblem)
+    /// A COOKIE option neither 8 nor 16...40 bytes long (RFC 7873 §5.2.2).
+    case badCookie(length: Int)
     /// Text that is not a valid domain name, address or mnemonic (API input, not packets).
     case invalidText(String)
     /// A record that the seed API refuses (CNAME and other data at one name, RFC 1034 §3.6.2).
@@ -104,6 +106,7 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
         case .optOutsideAdditional: "OPT record outside the additional section"
         case .multipleClientSubnet: "more than one Client Subnet option"
         case .badClientSubnet(let p): "bad Client Subnet option: \(p)"
+        case .badCookie(let n): "COOKIE option of \(n) bytes (must be 8 or 16 to 40)"
         case .invalidText(let s): "invalid text: \(s)"
         case .cnameConflict(let n): "\(n) has a CNAME and other data"
         }

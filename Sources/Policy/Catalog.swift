@@ -91,6 +91,8 @@ public struct ServerSettings: Sendable, Equatable {
     public var rrl = RRL()
     /// The HTTP control endpoint (ServerSettings+Control.swift).
     public var control = Control()
+    /// DNS Cookies (ServerSettings+Cookies.swift).
+    public var cookies = Cookies()
     public init() {}
 }
 

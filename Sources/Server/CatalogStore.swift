@@ -1,5 +1,6 @@
 import Atomics
 import Authority
+import DNSWire
 import Policy
 
 #if canImport(Glibc)
@@ -17,17 +18,27 @@ public final class CatalogStore: Sendable {
         public let generation: Int
         /// The UDP fast path's plan, compiled from `catalog` with it (off the data path).
         public let fastPath: Authority.FastPath
-        init(catalog: Catalog, generation: Int) {
+        /// The DNS Cookie secrets in force (CookieRotation.swift).
+        public let cookieSecrets: CookieSecrets
+        init(catalog: Catalog, generation: Int, cookieSecrets: CookieSecrets) {
             self.catalog = catalog
             self.generation = generation
             self.fastPath = Authority.FastPath(catalog: catalog)
+            self.cookieSecrets = cookieSecrets
+        }
+
+        /// What the engine needs for cookies at Unix time `now`.
+        @inline(__always)
+        public func cookies(now: UInt32) -> Authority.Cookies {
+            Authority.Cookies(secrets: cookieSecrets, now: now)
         }
     }
 
     private let current: ManagedAtomic<Snapshot>
 
     public init(_ catalog: Catalog) {
-        current = ManagedAtomic(Snapshot(catalog: catalog, generation: 0))
+        current = ManagedAtomic(Snapshot(catalog: catalog, generation: 0,
+                                         cookieSecrets: .initial(catalog.settings.cookies)))
         CatalogStore.returnFreedMemory()
     }
 
@@ -48,8 +59,10 @@ public final class CatalogStore: Sendable {
     }
 
     private func install(_ catalog: Catalog) -> Snapshot {
-        let generation = current.load(ordering: .acquiring).generation + 1
-        let next = Snapshot(catalog: catalog, generation: generation)
+        let old = current.load(ordering: .acquiring)
+        let secrets = CookieSecrets.next(after: old.cookieSecrets, configured: old.catalog.settings.cookies,
+                                         new: catalog.settings.cookies)
+        let next = Snapshot(catalog: catalog, generation: old.generation + 1, cookieSecrets: secrets)
         current.store(next, ordering: .releasing)
         return next
     }

@@ -1,4 +1,5 @@
 import Authority
+import DNSWire
 import Dispatch
 import Logging
 import NIOConcurrencyHelpers
@@ -118,6 +119,9 @@ public final class DNSServer: @unchecked Sendable {
                 "udp_sockets": "\(udpEngine == .nio ? loops.count : threads)",
             ])
         }
+        logger.info("DNS cookies", metadata: [
+            "secret": "\(settings.cookies.secret == nil ? "generated at start" : "server.cookies.secret")",
+        ])
         // SIGUSR1: one log line with every counter (`counters geodns_...=N ...`), for operators
         // and for the hostile-traffic check (Sources/hostile) to account for every packet.
         signal(SIGUSR1, SIG_IGN)
@@ -137,15 +141,22 @@ public final class DNSServer: @unchecked Sendable {
     /// buffer. Each worker or handler gets its own scratch buffers: one answerer per thread.
     private func answerer() -> UDPWorker.Answerer {
         let scratch = ScratchBox()
-        return { [store] query, client, out in
+        return { [store, metrics] query, client, unixTime, out in
             let snapshot = store.load()
-            let n = snapshot.fastPath.respond(to: query, source: client, into: out, scratch: &scratch.pointer.pointee)
-            guard n == Authority.FastPath.askGeneral else { return n }
-            guard let reply = Authority.respond(to: scratch.pointer.pointee.input, source: client, transport: .udp,
-                                                catalog: snapshot.catalog),
-                  reply.count <= out.count else { return 0 }
+            let cookies = snapshot.cookies(now: unixTime)
+            let n = snapshot.fastPath.respond(to: query, source: client, into: out, scratch: &scratch.pointer.pointee,
+                                              cookies: cookies)
+            guard n == Authority.FastPath.askGeneral else {
+                let valid = scratch.pointer.pointee.validCookie
+                if valid { metrics.validCookies.wrappingIncrement(ordering: .relaxed) }
+                return (n, valid)
+            }
+            guard let (reply, cookie) = Authority.respond(to: scratch.pointer.pointee.input, source: client, transport: .udp,
+                                                          catalog: snapshot.catalog, cookies: cookies),
+                  reply.count <= out.count else { return (0, false) }
             reply.withUnsafeBytes { out.copyMemory(from: $0) }
-            return reply.count
+            if cookie == .valid { metrics.validCookies.wrappingIncrement(ordering: .relaxed) }
+            return (reply.count, cookie == .valid)
         }
     }
 
@@ -216,9 +227,14 @@ public final class DNSServer: @unchecked Sendable {
             var catalog = try PolicyLoader.load(path: configPath)
             let fresh = catalog
             catalog.dropExplainData()   // see init: queries use the compiled tables only
-            let old = store.load().catalog.settings
+            let oldSnapshot = store.load()
+            let old = oldSnapshot.catalog.settings
             let new = catalog.settings
             let snapshot = store.replace(with: catalog)
+            if snapshot.cookieSecrets.current != oldSnapshot.cookieSecrets.current {
+                // Never the secrets themselves (CookieRotation.swift).
+                logger.notice("DNS cookie secret rotated: cookies of the previous secret are still accepted")
+            }
             limits.configure(new)
             // TCP: new connections read their limits from the snapshot; a lower cap applies now.
             let evicted = tcpConnections.trim(to: new.tcpMaxConnections)

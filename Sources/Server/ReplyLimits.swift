@@ -7,6 +7,8 @@ import Policy
 ///    garbage must not turn us into a reflector of error replies (on by default: 100/s);
 /// 2. **RRL** (`server.rrl`, off by default): see `ResponseRateLimiter`.
 /// TCP is never limited here: a TCP client has completed a handshake, so its address is real.
+/// Nor is a UDP client that presented a valid server cookie (RFC 7873 §5.2.5): it has shown it
+/// receives our replies at its address, so it is not a spoofed victim (BIND and gdnsd do the same).
 ///
 /// Settings come from the policy and change on reload (`configure`); the tables keep their
 /// size and contents across reloads.
@@ -76,13 +78,16 @@ public final class ReplyLimits: Sendable {
 
     /// One UDP datagram, the same on both engines: `answer` (DNSServer's answerer: the fast path
     /// into `out`, no allocation) builds the reply, `geodns_truncated_total` counts it when it did
-    /// not fit (TC=1), then the limits above apply. Returns the size to send from `out`, 0 to drop.
+    /// not fit (TC=1), then the limits above apply unless the query carried a valid server cookie.
+    /// `now`: the monotonic second (limits); `unixTime`: for cookies. Returns the size to send from
+    /// `out`, 0 to drop.
     @inline(__always)
     func respond(to query: UnsafeRawBufferPointer, client: ClientAddress, into out: UnsafeMutableRawBufferPointer,
-                 now: UInt32, answer: UDPWorker.Answerer) -> Int {
-        let size = answer(query, client, out)
+                 now: UInt32, unixTime: UInt32, answer: UDPWorker.Answerer) -> Int {
+        let (size, validCookie) = answer(query, client, unixTime, out)
         guard size > 0 else { return 0 }
         if size > 2, out[2] & 0x02 != 0 { metrics.truncated.wrappingIncrement(ordering: .relaxed) }
+        if validCookie { return size }
         return apply(reply: out, size: size, client: client, now: now)
     }
 

@@ -23,6 +23,9 @@ public final class ServerMetrics: Sendable {
     public let tcpConnectionsEvicted = ManagedAtomic<Int>(0)
     public let tcpReadTimeouts = ManagedAtomic<Int>(0)
     public let tcpIdleTimeouts = ManagedAtomic<Int>(0)
+    /// Queries (UDP and TCP) that carried a valid server cookie of ours (RFC 7873 §5.2.5); over
+    /// UDP these are exempt from the error-reply limit and RRL.
+    public let validCookies = ManagedAtomic<Int>(0)
 
     public init() {}
 
@@ -57,6 +60,7 @@ public final class ServerMetrics: Sendable {
             s("geodns_tcp_connections_evicted_total", "TCP connections closed to make room at server.tcp.max_connections.", tcpConnectionsEvicted),
             s("geodns_tcp_read_timeouts_total", "TCP connections closed because a message did not arrive whole within server.tcp.read_timeout.", tcpReadTimeouts),
             s("geodns_tcp_idle_timeouts_total", "TCP connections closed after server.tcp.idle_timeout without a query.", tcpIdleTimeouts),
+            s("geodns_cookies_valid_total", "Queries that presented a valid server cookie of ours (RFC 7873; exempt from the error-reply limit and RRL).", validCookies),
         ]
     }
 

@@ -1,4 +1,5 @@
 import Authority
+import DNSWire
 import NIOCore
 import Policy
 
@@ -53,14 +54,16 @@ final class TCPQueryHandler: ChannelInboundHandler {
         metrics.tcpQueries.wrappingIncrement(ordering: .relaxed)
         guard let client else { context.close(promise: nil); return }
         let query = Array(frame.readableBytesView)
-        let catalog = store.load().catalog
-        guard let reply = Authority.respond(to: query, source: client, transport: .tcp, catalog: catalog) else {
+        let snapshot = store.load()
+        guard let (reply, cookie) = Authority.respond(to: query, source: client, transport: .tcp, catalog: snapshot.catalog,
+                                                      cookies: snapshot.cookies(now: CookieSecrets.now())) else {
             // A message we do not answer on a stream (a response, garbage): end the stream.
             metrics.dropped.wrappingIncrement(ordering: .relaxed)
             context.close(promise: nil)
             return
         }
         metrics.responses.wrappingIncrement(ordering: .relaxed)
+        if cookie == .valid { metrics.validCookies.wrappingIncrement(ordering: .relaxed) }
         var out = context.channel.allocator.buffer(capacity: reply.count + 2)
         out.writeInteger(UInt16(truncatingIfNeeded: reply.count))
         out.writeBytes(reply)

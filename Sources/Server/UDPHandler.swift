@@ -1,3 +1,4 @@
+import DNSWire
 import NIOCore
 import Policy
 
@@ -36,8 +37,9 @@ final class UDPHandler: ChannelInboundHandler {
             return
         }
         let now = ResponseRateLimiter.now()
+        let unixTime = CookieSecrets.now()
         let size = envelope.data.withUnsafeReadableBytes { query in
-            limits.respond(to: query, client: client, into: out, now: now, answer: answer)
+            limits.respond(to: query, client: client, into: out, now: now, unixTime: unixTime, answer: answer)
         }
         guard size > 0 else {
             metrics.dropped.wrappingIncrement(ordering: .relaxed)

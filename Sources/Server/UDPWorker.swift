@@ -1,5 +1,6 @@
 import Atomics
 import CSocket
+import DNSWire
 import Dispatch
 import Policy
 
@@ -11,8 +12,9 @@ import Glibc
 /// flows over them), `recvmmsg` a batch into preallocated buffers, answer each datagram in place,
 /// `sendmmsg` the batch back. Nothing on this path allocates per datagram.
 final class UDPWorker: @unchecked Sendable {
-    /// Answers one datagram: query bytes, client, space for the reply -> reply length (0 = drop).
-    typealias Answerer = (UnsafeRawBufferPointer, ClientAddress, UnsafeMutableRawBufferPointer) -> Int
+    /// Answers one datagram: query bytes, client, Unix time (for DNS Cookies), space for the
+    /// reply -> reply length (0 = drop), and whether the query carried a valid server cookie.
+    typealias Answerer = (UnsafeRawBufferPointer, ClientAddress, UInt32, UnsafeMutableRawBufferPointer) -> (size: Int, validCookie: Bool)
 
     static let batch = 64
     static let slot = 4096         // receive buffer per datagram (a DNS query is far smaller)
@@ -154,6 +156,7 @@ final class UDPWorker: @unchecked Sendable {
             let received = geodns_recvmmsg(fd, inMsgs, UInt32(n))
             if received <= 0 { continue }   // timeout (stop check), EINTR, or a transient error
             let second = limits == nil ? 0 : ResponseRateLimiter.now()
+            let unixTime = CookieSecrets.now()      // once per batch: server cookies' timestamp
             var replies = 0
             for i in 0..<Int(received) {
                 let length = Int(inMsgs[i].msg_len)
@@ -166,8 +169,8 @@ final class UDPWorker: @unchecked Sendable {
                 let out = UnsafeMutableRawBufferPointer(start: outBuffers + replies * UDPWorker.replySlot, count: UDPWorker.replySlot)
                 // The answer, then the reply limits (ReplyLimits.respond, shared with the NIO
                 // engine): may drop the reply (0) or slip it (TC=1).
-                let size = limits?.respond(to: query, client: client, into: out, now: second, answer: answer)
-                    ?? answer(query, client, out)
+                let size = limits?.respond(to: query, client: client, into: out, now: second, unixTime: unixTime, answer: answer)
+                    ?? answer(query, client, unixTime, out).size
                 guard size > 0 else {
                     metrics.dropped.wrappingIncrement(ordering: .relaxed)
                     continue

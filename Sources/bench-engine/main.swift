@@ -111,6 +111,10 @@ final class Harness: @unchecked Sendable {
     var sink = 0
     /// Counts per tier of the last `fastLoop(_:countTiers: true)`.
     var tiers: [Authority.FastPathScratch.Tier: Int] = [:]
+    /// DNS Cookies as the daemon hands them in (a fixed secret and time): queries with a COOKIE
+    /// option (`make bench-usercost`'s cookie file) get server cookies; others are unaffected.
+    let cookies = Authority.Cookies(secrets: CookieSecrets(current: CookieSecret(k0: 0x0123_4567, k1: 0x89ab_cdef)),
+                                    now: 1_765_000_000)
 
     init(fast: Authority.FastPath, catalog: Catalog, queries: [[UInt8]], source: ClientAddress) {
         self.fast = fast; self.catalog = catalog; self.queries = queries; self.source = source
@@ -122,13 +126,15 @@ final class Harness: @unchecked Sendable {
         var sink = 0
         for q in queries {
             let r = q.withUnsafeBytes {
-                fast.respond(to: $0, source: source, into: out, scratch: &scratch.pointee, through: stage, express: true)
+                fast.respond(to: $0, source: source, into: out, scratch: &scratch.pointee, through: stage, express: true,
+                             cookies: cookies)
             }
             if r == Authority.FastPath.askGeneral {
                 // What the server does then: the general engine on the same bytes (encode stage only).
                 if stage == .encode,
-                   let reply = Authority.respond(to: scratch.pointee.input, source: source, transport: .udp, catalog: catalog) {
-                    sink &+= reply.count
+                   let reply = Authority.respond(to: scratch.pointee.input, source: source, transport: .udp, catalog: catalog,
+                                                 cookies: cookies) {
+                    sink &+= reply.reply.count
                 }
             } else {
                 sink &+= r &+ scratch.pointee.probe
@@ -146,7 +152,9 @@ final class Harness: @unchecked Sendable {
         for q in queries {
             switch stage {
             case .encode:
-                if let r = Authority.respond(to: q, source: source, transport: .udp, catalog: catalog) { sink &+= r.count }
+                if let r = Authority.respond(to: q, source: source, transport: .udp, catalog: catalog, cookies: cookies) {
+                    sink &+= r.reply.count
+                }
             default:
                 guard case .query(let query) = Query.parse(q, payloadSize: catalog.settings.udpPayloadSize) else { continue }
                 if stage == .parse { sink &+= Int(query.question.type.rawValue); continue }

@@ -10,7 +10,10 @@
 //  4. the buffer-reusing entry (the UDP workers') gives the same bytes as the plain one;
 //  5. a packet the parser drops gets no reply on either entry (never answer a response);
 //  6. the UDP fast path (Authority.FastPath, what the daemon's UDP workers run first) gives
-//     the same bytes as the general engine, or no reply where it gives none, or hands over.
+//     the same bytes as the general engine, or no reply where it gives none, or hands over;
+//  7. DNS Cookies (a fixed secret and time): the reply to a parsed query with a client cookie
+//     carries our 24-byte COOKIE option starting with that client cookie, and a QDCOUNT=0
+//     cookie query gets NOERROR with no question.
 // A broken invariant calls `abort()` (harness only).
 //
 // Built with -DFUZZING (mk/hardening.mk) it exports LLVMFuzzerTestOneInput; otherwise it is a
@@ -54,6 +57,11 @@ enum FuzzMessage {
     nonisolated(unsafe) static let fastOut = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
     nonisolated(unsafe) static var output: [UInt8] = []
 
+    /// Cookies as the daemon hands them to the engine (RFC 9018 Appendix A's secret and time).
+    static let cookies = Authority.Cookies(secrets: CookieSecrets(current: CookieSecret(k0: 0x3fa4_b2a6_e573_e9e5, k1: 0xcfbf_379e_84dc_e748),
+                                                                  previous: CookieSecret(k0: 1, k1: 2)),
+                                           now: 1_559_731_985)
+
     /// The replayed file, named when an invariant breaks.
     nonisolated(unsafe) static var current = ""
 
@@ -73,8 +81,8 @@ enum FuzzMessage {
         let source = sources[Int(pick) % sources.count]
         let parsed = Query.parse(bytes, payloadSize: catalog.settings.udpPayloadSize)
         if let fastPath {
-            let n = bytes.withUnsafeBytes { fastPath.respond(to: $0, source: source, into: fastOut, scratch: &fastScratch) }
-            let general = Authority.respond(to: bytes, source: source, transport: .udp, catalog: catalog)
+            let n = bytes.withUnsafeBytes { fastPath.respond(to: $0, source: source, into: fastOut, scratch: &fastScratch, cookies: cookies) }
+            let general = Authority.respond(to: bytes, source: source, transport: .udp, catalog: catalog, cookies: cookies)?.reply
             if n == Authority.FastPath.drop, general != nil { fail("the fast path dropped what the general engine answers") }
             if n > 0 {
                 if n > fastOut.count { fail("the fast path claims \(n) bytes") }
@@ -87,9 +95,9 @@ enum FuzzMessage {
             }
         }
         for transport in [Transport.udp, .tcp] {
-            let reply = Authority.respond(to: bytes, source: source, transport: transport, catalog: catalog)
+            let reply = Authority.respond(to: bytes, source: source, transport: transport, catalog: catalog, cookies: cookies)?.reply
             let answered = Authority.respond(to: bytes, source: source, transport: transport, catalog: catalog,
-                                             scratch: &scratch, output: &output)
+                                             scratch: &scratch, output: &output, cookies: cookies)
             if answered != (reply != nil) { fail("the two entries disagree on answering (\(transport))") }
             guard let reply else {
                 if case .query = parsed { fail("a parsed query got no reply (\(transport))") }
@@ -101,7 +109,13 @@ enum FuzzMessage {
             if !message.header.isResponse { fail("the reply is not a response") }
             if bytes.count >= 2, message.header.id != UInt16(bytes[0]) << 8 | UInt16(bytes[1]) { fail("the reply has another ID") }
             if case .query(let q) = parsed {
-                if message.questions != [q.question] { fail("the reply does not echo the question") }
+                if q.isCookieOnly {
+                    if !message.questions.isEmpty || message.rcode != .noError { fail("a cookie-only query got \(message.rcode) with a question") }
+                } else if message.questions != [q.question] { fail("the reply does not echo the question") }
+                if let sent = q.edns?.cookie {
+                    guard let got = message.edns?.cookie, got.count == DNSCookie.replyLength,
+                          got.prefix(8).elementsEqual(sent.prefix(8)) else { fail("the reply lacks our cookie for the client's (\(transport))") }
+                }
                 let limit = Authority.sizeLimit(for: q, transport: transport, settings: catalog.settings)
                 if reply.count > limit { fail("reply of \(reply.count) bytes over the \(limit)-byte limit (\(transport))") }
             }

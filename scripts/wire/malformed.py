@@ -143,6 +143,39 @@ def cases():
     c.append(("badvers-1", "EDNS version 1", "badvers", header(ar=1) + QA + opt(version=1)))
     c.append(("badvers-255-ecs", "EDNS version 255 with a valid ECS", "badvers",
               header(ar=1) + QA + opt(version=255, options=ECS24)))
+    c.extend(cookie_cases())
+    return c
+
+
+def cookie_cases():
+    """DNS Cookies (RFC 7873 §5.2.2, §5.4): 8 or 16...40 bytes, the first option counts."""
+    c = []
+    client = bytes.fromhex("2464c4abcf10c957")
+    server = bytes.fromhex("010000005cf79f111f8130c3eee29480")
+    for n in (0, 1, 7, 9, 15, 41):
+        c.append((f"formerr-cookie-{n}", f"COOKIE option of {n} bytes", "formerr",
+                  header(ar=1) + QA + opt(options=option(10, bytes(range(n))))))
+    for label, data in (("client", client), ("server-8", client + bytes(8)), ("server-16", client + server),
+                        ("server-32", client + bytes(32))):
+        c.append((f"ok-cookie-{label}", f"control: COOKIE of {len(data)} bytes", "query",
+                  header(ar=1) + QA + opt(options=option(10, data))))
+    c.append(("ok-cookie-second-malformed", "control: a malformed second COOKIE is ignored", "query",
+              header(ar=1) + QA + opt(options=option(10, client) + option(10, b"\x01\x02\x03"))))
+    c.append(("ok-cookie-with-ecs", "control: COOKIE before ECS", "query",
+              header(ar=1) + QA + opt(options=option(10, client + server) + ECS24)))
+    c.append(("ok-cookie-qdcount-0", "control: QDCOUNT 0 with a client cookie asks for a server cookie", "query",
+              header(qd=0, ar=1) + opt(options=option(10, client))))
+    c.append(("formerr-cookie-first-malformed", "a malformed first COOKIE, a good second", "formerr",
+              header(ar=1) + QA + opt(options=option(10, b"\x01\x02\x03") + option(10, client))))
+    c.append(("formerr-cookie-length-lies", "COOKIE option length running past the OPT RDATA", "formerr",
+              header(ar=1) + QA + opt(options=struct.pack("!HH", 10, 24) + client)))
+    c.append(("formerr-qdcount-0-opt", "QDCOUNT 0 with OPT but no COOKIE", "formerr", header(qd=0, ar=1) + opt()))
+    c.append(("formerr-qdcount-0-bad-cookie", "QDCOUNT 0 with a COOKIE of 9 bytes", "formerr",
+              header(qd=0, ar=1) + opt(options=option(10, client + b"\x00"))))
+    c.append(("formerr-cookie-badvers", "EDNS version 1 with a malformed COOKIE: malformed wins", "formerr",
+              header(ar=1) + QA + opt(version=1, options=option(10, bytes(12)))))
+    c.append(("badvers-cookie", "EDNS version 1 with a good client cookie", "badvers",
+              header(ar=1) + QA + opt(version=1, options=option(10, client))))
     return c
 
 
