@@ -24,6 +24,9 @@ public enum Transport: Sendable, Hashable {
 ///   RCODE is the last name's (RFC 6604: a dangling in-zone target gives NXDOMAIN). A steered
 ///   name whose pools have no data for the type answers per its `fallback` (NODATA + SOA, or
 ///   NOTIMP without AA).
+/// - **DNS Cookies.** With the Server's `Cookies` (secrets and time), every reply to a query with
+///   a client cookie carries our RFC 9018 server cookie; QDCOUNT=0 with a cookie gets NOERROR
+///   with only the cookie (Authority+Cookies.swift).
 /// - **Minimal responses.** Answers carry no additional-section data (gdnsd does the same);
 ///   referrals carry the NS RRset in authority and in-zone glue in additional.
 /// - **ECS.** With ECS enabled, a valid option with SOURCE PREFIX-LENGTH > 0 makes its address,

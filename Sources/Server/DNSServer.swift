@@ -227,11 +227,13 @@ public final class DNSServer: @unchecked Sendable {
             var catalog = try PolicyLoader.load(path: configPath)
             let fresh = catalog
             catalog.dropExplainData()   // see init: queries use the compiled tables only
-            let oldSnapshot = store.load()
-            let old = oldSnapshot.catalog.settings
+            // Values only: holding the old snapshot here would keep its tables from being freed
+            // (and trimmed) by `replace`.
+            let old = store.load().catalog.settings
+            let oldSecret = store.load().cookieSecrets.current
             let new = catalog.settings
             let snapshot = store.replace(with: catalog)
-            if snapshot.cookieSecrets.current != oldSnapshot.cookieSecrets.current {
+            if snapshot.cookieSecrets.current != oldSecret {
                 // Never the secrets themselves (CookieRotation.swift).
                 logger.notice("DNS cookie secret rotated: cookies of the previous secret are still accepted")
             }

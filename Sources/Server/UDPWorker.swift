@@ -144,6 +144,8 @@ final class UDPWorker: @unchecked Sendable {
         for i in 0..<n {
             inIov[i] = iovec(iov_base: inBuffers + i * UDPWorker.slot, iov_len: UDPWorker.slot)
         }
+        var unixTime = CookieSecrets.now()
+        var unixTimeSecond = limits == nil ? 0 : ResponseRateLimiter.now()
         while !stopRequested.load(ordering: .relaxed) {
             for i in 0..<n {
                 var h = msghdr()
@@ -156,7 +158,12 @@ final class UDPWorker: @unchecked Sendable {
             let received = geodns_recvmmsg(fd, inMsgs, UInt32(n))
             if received <= 0 { continue }   // timeout (stop check), EINTR, or a transient error
             let second = limits == nil ? 0 : ResponseRateLimiter.now()
-            let unixTime = CookieSecrets.now()      // once per batch: server cookies' timestamp
+            // Server cookies' timestamp: the real-time clock read again only when the monotonic
+            // second read for the limits moves on (at low load a batch is one datagram).
+            if second != unixTimeSecond || limits == nil {
+                unixTime = CookieSecrets.now()
+                unixTimeSecond = second
+            }
             var replies = 0
             for i in 0..<Int(received) {
                 let length = Int(inMsgs[i].msg_len)
