@@ -505,6 +505,8 @@ extension Authority.FastPath {
                 let code = Int(p[x]) << 8 | Int(p[x + 1])
                 let length = Int(p[x + 2]) << 8 | Int(p[x + 3])
                 guard n - x - 4 >= length else { return decline }
+                // NSID asked (the reply carries it), a malformed keepalive (FORMERR): general engine.
+                if code == 3 || (code == 11 && length != 0) { return decline }
                 if code == 8 {
                     guard ecsAt < 0, length >= 4 else { return decline }
                     let family = Int(p[x + 4]) << 8 | Int(p[x + 5])
@@ -694,6 +696,8 @@ extension Authority.FastPath {
         guard type != .any, type != .axfr, type != .ixfr else { return .general }
         // ECS off: the general path strips the option from the echo; encodeReply would echo it.
         guard settings.ecs.enabled || scratch.query.edns?.clientSubnet == nil else { return .general }
+        // NSID: the general path adds our identity to the OPT.
+        guard settings.identity == nil || scratch.query.edns?.asksForNSID != true else { return .general }
         if stage == .parse { scratch.probe = Int(type.rawValue); return .reply }
         let used = Authority.usedSubnet(scratch.query, settings: settings.ecs)
         let client = used?.client ?? Authority.clientAddress(for: scratch.query, source: source, settings: settings.ecs)
@@ -1046,6 +1050,7 @@ extension Authority.FastPath {
             guard index >= 0 else { return -1 }
             let t = templates[Int(index)]
             guard t.rcode.rawValue < 16 else { return -1 }       // extended RCODEs need OPT bits
+            guard t.rcode != .notImp else { return -1 }          // NOTIMP does not copy CD (templated tier)
             var sections: [[ResourceRecord]] = [[], [], []]
             var names: [DomainName] = []     // every name written with compression, owner = qname aside
             var r = Int(t.start)

@@ -89,6 +89,10 @@ public struct ServerSettings: Sendable, Equatable {
     public var tcpReadTimeoutSeconds: Double = 2
     public var errorRepliesPerSecond: Int = 100
     public var rrl = RRL()
+    /// Which instance answered (PolicyLoader+Identity.swift): `identity` as NSID and CH TXT
+    /// id.server./hostname.bind., `version` as CH TXT version.bind./version.server.; nil: REFUSED.
+    public var identity: String? = nil
+    public var version: String? = nil
     public init() {}
 }
 

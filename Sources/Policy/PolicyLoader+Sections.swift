@@ -13,7 +13,7 @@ extension PolicyLoader {
 
     static func parseServer(_ node: YNode?, reader: YAMLReader, configPath: String, into spec: inout PolicySpec) {
         guard let node else { return }
-        guard let f = reader.fields(node, "server", known: ["listen", "geoip", "ecs", "udp_payload_size", "tcp", "rrl", "error_replies_per_second"]) else {
+        guard let f = reader.fields(node, "server", known: ["listen", "geoip", "ecs", "udp_payload_size", "tcp", "rrl", "error_replies_per_second", "identity", "version"]) else {
             return
         }
         var settings = spec.settings
@@ -70,6 +70,7 @@ extension PolicyLoader {
             parseTCPReadTimeout(t["read_timeout"], reader: reader, into: &settings)
         }
         parseLimits(f, reader: reader, into: &settings)
+        parseIdentity(f, reader: reader, into: &settings)
     }
 
     static func seconds(_ text: String) -> Double? {
