@@ -505,8 +505,6 @@ extension Authority.FastPath {
                 let code = Int(p[x]) << 8 | Int(p[x + 1])
                 let length = Int(p[x + 2]) << 8 | Int(p[x + 3])
                 guard n - x - 4 >= length else { return decline }
-                // NSID asked (the reply carries it), a malformed keepalive (FORMERR): general engine.
-                if code == 3 || (code == 11 && length != 0) { return decline }
                 if code == 8 {
                     guard ecsAt < 0, length >= 4 else { return decline }
                     let family = Int(p[x + 4]) << 8 | Int(p[x + 5])
@@ -520,6 +518,9 @@ extension Authority.FastPath {
                     }
                     ecsAt = x + 4
                     ecsLength = length
+                } else if code == 3 || (code == 11 && length != 0) {
+                    // NSID asked (the reply carries it), a malformed keepalive (FORMERR): general engine.
+                    return decline
                 }
                 x += 4 + length
             }
