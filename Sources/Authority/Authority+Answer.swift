@@ -34,8 +34,12 @@ extension Authority {
         if !settings.ecs.enabled { reply.edns?.clientSubnet = nil }
         let question = query.question
         var scope: UInt8 = 0
-        if question.rrClass != .in {
-            // We serve IN only: no zone of ours exists in another class.
+        if question.rrClass == .ch {
+            // id.server. and friends (Authority+Identity.swift).
+            answerChaos(question, settings: settings, reply: &reply, trace: &trace)
+        } else if question.rrClass != .in && question.rrClass != .any {
+            // We serve IN (and QCLASS ANY, answered from IN as gdnsd and Knot do): no zone of
+            // ours exists in another class.
             reply.rcode = .refused
             reply.header.authoritative = false
             trace?.notes.append("class \(question.rrClass) is not served: REFUSED")
@@ -56,6 +60,9 @@ extension Authority {
         if scope > 0, let used = usedSubnet(query, settings: settings.ecs) {
             reply.edns?.clientSubnet?.scopePrefix = min(scope, used.maxScope)
         }
+        // NOTIMP copies RD only, not CD, as gdnsd and Knot answer (issue 16).
+        if reply.rcode == .notImp { reply.header.checkingDisabled = false }
+        addNSID(to: &reply, query: query, settings: settings)
         return reply
     }
 

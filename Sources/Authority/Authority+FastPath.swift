@@ -532,6 +532,9 @@ extension Authority.FastPath {
                     guard cookies != nil, length == 8 || (length >= 16 && length <= 40) else { return decline }
                     cookieAt = x + 4
                     cookieLength = length
+                } else if code == 3 || (code == 11 && length != 0) {
+                    // NSID asked (the reply carries it), a malformed keepalive (FORMERR): general engine.
+                    return decline
                 }
                 x += 4 + length
             }
@@ -720,6 +723,8 @@ extension Authority.FastPath {
         guard settings.ecs.enabled || scratch.query.edns?.clientSubnet == nil else { return .general }
         // Cookies (and the cookie-only query): the general engine adds the server cookie.
         guard !scratch.query.isCookieOnly, scratch.query.edns?.cookie == nil else { return .general }
+        // NSID: the general path adds our identity to the OPT.
+        guard settings.identity == nil || scratch.query.edns?.asksForNSID != true else { return .general }
         if stage == .parse { scratch.probe = Int(type.rawValue); return .reply }
         let used = Authority.usedSubnet(scratch.query, settings: settings.ecs)
         let client = used?.client ?? Authority.clientAddress(for: scratch.query, source: source, settings: settings.ecs)
@@ -1072,6 +1077,7 @@ extension Authority.FastPath {
             guard index >= 0 else { return -1 }
             let t = templates[Int(index)]
             guard t.rcode.rawValue < 16 else { return -1 }       // extended RCODEs need OPT bits
+            guard t.rcode != .notImp else { return -1 }          // NOTIMP does not copy CD (templated tier)
             var sections: [[ResourceRecord]] = [[], [], []]
             var names: [DomainName] = []     // every name written with compression, owner = qname aside
             var r = Int(t.start)

@@ -13,8 +13,13 @@ public enum Transport: Sendable, Hashable {
 /// and the server can call it from any thread with the snapshot it loaded.
 ///
 /// Decisions this engine makes (each has a test in Tests/AuthorityTests):
-/// - **Class.** Only IN is served. Any other QCLASS (CH, HS, ANY...) gets REFUSED without AA:
-///   we are authoritative for no zone in that class (RFC 1034 §4.3.2 step 2 names zones per class).
+/// - **Class.** IN is served, and QCLASS ANY is answered from IN (NOERROR, AA; the question
+///   echoed with class ANY), as gdnsd and Knot do. CH answers TXT at id.server./hostname.bind. and
+///   version.bind./version.server. when `server.identity`/`server.version` are set
+///   (Authority+Identity.swift). Any other QCLASS (HS, NONE...) and other CH questions get
+///   REFUSED without AA: we are authoritative for no zone in that class (RFC 1034 §4.3.2 step 2).
+/// - **Identity and TCP.** An empty NSID option gets `server.identity` (RFC 5001); a TCP query
+///   with edns-tcp-keepalive gets the idle timeout (RFC 7828). NOTIMP copies RD but not CD.
 /// - **Zone transfers.** AXFR and IXFR get NOTIMP, as gdnsd answers them.
 /// - **ANY.** RFC 8482 §4.2: one synthesized `HINFO "RFC8482" ""` at the name when it holds any
 ///   data (static or steered), TTL 3600, scope 0 — what gdnsd sends, over UDP and TCP alike; an
@@ -73,6 +78,7 @@ public enum Authority {
         case .query(let query):
             let client = clientAddress(for: query, source: source, settings: settings.ecs)
             var message = answer(query, client: client, catalog: catalog)
+            addTCPKeepalive(to: &message, query: query, transport: transport, settings: settings)
             let status = addCookie(for: query, source: source, cookies: cookies, to: &message)
             return (message.encode(maxSize: sizeLimit(for: query, transport: transport, settings: settings)), status)
         }
@@ -89,6 +95,7 @@ public enum Authority {
         case .success:
             let client = clientAddress(for: scratch, source: source, settings: settings.ecs)
             var message = answer(scratch, client: client, catalog: catalog)
+            addTCPKeepalive(to: &message, query: scratch, transport: transport, settings: settings)
             _ = addCookie(for: scratch, source: source, cookies: cookies, to: &message)
             message.encode(into: &output, maxSize: sizeLimit(for: scratch, transport: transport, settings: settings))
             return true

@@ -2,15 +2,16 @@
 public enum Disposition: Sendable {
     /// A well-formed QUERY to answer.
     case query(Query)
-    /// An error reply, already encoded (FORMERR / NOTIMP / BADVERS): id, opcode, RD and CD copied,
-    /// the question echoed when readable, OPT (version 0, no options) iff the query had one.
+    /// An error reply, already encoded (FORMERR / NOTIMP / BADVERS / NOTAUTH): id, opcode, RD and
+    /// (but for NOTIMP) CD copied, the question echoed when readable, OPT (version 0, no options)
+    /// iff the query had one; NOTAUTH ends with the unsigned TSIG error record (TSIG.swift).
     case reply([UInt8])
     /// No reply at all.
     case drop(DropReason)
 
     /// The reply class of a rejected packet (see `WireError.disposition`).
     public enum Kind: Hashable, Sendable {
-        case drop, formErr, notImp, badVers
+        case drop, formErr, notImp, badVers, notAuth
 
         /// The RCODE sent for this kind; nil for `.drop`.
         public var rcode: RCode? {
@@ -19,6 +20,7 @@ public enum Disposition: Sendable {
             case .formErr: .formErr
             case .notImp: .notImp
             case .badVers: .badVers
+            case .notAuth: .notAuth
             }
         }
     }
@@ -77,6 +79,8 @@ extension Query {
         switch error {
         case .tooShort: return .drop(.tooShort)
         case .notAQuery: return .drop(.notAQuery)
+        case .unverifiedTSIG(let at):
+            return .reply(tsigErrorReply(to: bytes, tsigAt: at, payloadSize: payloadSize) ?? [])
         default:
             let rcode = error.disposition.rcode ?? .formErr
             return .reply(errorReply(to: bytes, rcode: rcode, payloadSize: payloadSize) ?? [])
@@ -131,8 +135,10 @@ extension Query {
         var skipCount = Int(h.answerCount) + Int(h.authorityCount)
         while skipCount > 0 {
             try r.skipName()
-            // FORMERR: OPT only in the additional section.
-            guard try r.u16() != RRType.opt.rawValue else { throw .optOutsideAdditional }
+            let type = try r.u16()
+            // FORMERR: OPT only in the additional section, TSIG only last in it (RFC 8945 §5.1).
+            guard type != RRType.opt.rawValue else { throw .optOutsideAdditional }
+            guard type != RRType.tsig.rawValue else { throw .misplacedTSIG }
             try r.skip(6)
             try r.skip(Int(try r.u16()))
             skipCount -= 1
@@ -141,6 +147,7 @@ extension Query {
         // The additional section: at most one OPT, at the root; everything else skipped.
         var old = query.edns.take()
         var sawOPT = false
+        var tsigAt = -1
         var arCount = Int(h.additionalCount)
         while arCount > 0 {
             let ownerAt = r.offset
@@ -157,6 +164,11 @@ extension Query {
                 var e = old.take() ?? EDNS()
                 try EDNS.decodeBodyReusing(&r, into: &e)
                 query.edns = e
+            } else if type == RRType.tsig.rawValue {
+                // FORMERR: TSIG must be the last record (RFC 8945 §5.1) and shaped as one (§4.2).
+                guard arCount == 1 else { throw .misplacedTSIG }
+                try TSIG.skipBody(&r)
+                tsigAt = ownerAt
             } else {
                 try r.skip(6)
                 try r.skip(Int(try r.u16()))
@@ -168,13 +180,17 @@ extension Query {
         if h.questionCount == 0, query.edns?.cookie == nil { throw .questionCount(0) }
         if let e = query.edns {
             if let cs = e.clientSubnet { try cs.validate(isQuery: true) }
+            try e.validateQueryOptions()
             // BADVERS after the packet is known to be well-formed (RFC 6891 §6.1.3).
             guard e.version == 0 else { throw .badEDNSVersion(e.version) }
         }
+        // NOTAUTH last: only a query that is otherwise answerable gets the TSIG error.
+        if tsigAt >= 0 { throw .unverifiedTSIG(at: tsigAt) }
     }
 
-    /// An error reply to whatever of `bytes` can be read: id, opcode, RD, CD, the question if it
-    /// parses, OPT iff the query had one (version 0, our payload size, extended RCODE for BADVERS).
+    /// An error reply to whatever of `bytes` can be read: id, opcode, RD, CD (not for NOTIMP, as
+    /// gdnsd and Knot answer), the question if it parses, OPT iff the query had one (version 0,
+    /// our payload size, extended RCODE for BADVERS).
     /// Nil when `bytes` is shorter than a header.
     public static func errorReply(to bytes: [UInt8], rcode: RCode, payloadSize: UInt16 = 1232) -> [UInt8]? {
         guard bytes.count >= 12 else { return nil }
@@ -184,7 +200,7 @@ extension Query {
         h.setFlags((try? r.u16()) ?? 0)
         let qd = (try? r.u16()) ?? 0
         var reply = Header(id: h.id, isResponse: true, opcode: h.opcode, recursionDesired: h.recursionDesired,
-                           checkingDisabled: h.checkingDisabled, rcode: rcode)
+                           checkingDisabled: h.checkingDisabled && rcode != .notImp, rcode: rcode)
         reply.truncated = false
         var question: Question? = nil
         if qd == 1 && h.opcode == .query || qd == 1 {
@@ -263,8 +279,8 @@ extension EDNS {
 
 extension Query {
     /// Encodes the authoritative reply to this query straight into `out` (cleared first, capacity
-    /// kept), without building a `Message`: header from the query (id, opcode, RD, CD; QR and AA
-    /// set), the question as the client wrote it, the given sections, and an OPT iff the query
+    /// kept), without building a `Message`: header from the query (id, opcode, RD, CD but for
+    /// NOTIMP; QR and AA set), the question as the client wrote it, the given sections, and an OPT iff the query
     /// had one (our `payloadSize`, Client Subnet echoed with `scopePrefix` unless
     /// `echoClientSubnet` is false, e.g. when ECS is switched off). Truncates like
     /// `Message.encode`. With a reused buffer and prebuilt record arrays this allocates nothing:
@@ -274,7 +290,8 @@ extension Query {
                             authoritative: Bool = true, maxSize: Int, into out: inout [UInt8],
                             echoClientSubnet: Bool = true) {
         let h = Header(id: header.id, isResponse: true, opcode: header.opcode, authoritative: authoritative,
-                       recursionDesired: header.recursionDesired, checkingDisabled: header.checkingDisabled, rcode: rcode)
+                       recursionDesired: header.recursionDesired,
+                       checkingDisabled: header.checkingDisabled && rcode != .notImp, rcode: rcode)
         var e: EDNS? = nil
         if let qe = edns {
             var cs = echoClientSubnet ? qe.clientSubnet : nil

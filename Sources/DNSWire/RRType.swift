@@ -21,6 +21,7 @@ public struct RRType: RawRepresentable, Hashable, Sendable, CustomStringConverti
     public static let svcb = RRType(rawValue: 64)
     public static let https = RRType(rawValue: 65)
     public static let spf = RRType(rawValue: 99)
+    public static let tsig = RRType(rawValue: 250)
     public static let ixfr = RRType(rawValue: 251)
     public static let axfr = RRType(rawValue: 252)
     public static let any = RRType(rawValue: 255)
@@ -93,6 +94,7 @@ public struct RCode: RawRepresentable, Hashable, Sendable, CustomStringConvertib
     public static let nxDomain = RCode(rawValue: 3)
     public static let notImp = RCode(rawValue: 4)
     public static let refused = RCode(rawValue: 5)
+    public static let notAuth = RCode(rawValue: 9)
     public static let notZone = RCode(rawValue: 10)
     public static let badVers = RCode(rawValue: 16)
 
@@ -104,6 +106,7 @@ public struct RCode: RawRepresentable, Hashable, Sendable, CustomStringConvertib
         case 3: "NXDOMAIN"
         case 4: "NOTIMP"
         case 5: "REFUSED"
+        case 9: "NOTAUTH"
         case 10: "NOTZONE"
         case 16: "BADVERS"
         default: "RCODE\(rawValue)"

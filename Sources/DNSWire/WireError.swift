@@ -17,6 +17,11 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
     /// EDNS version above 0 (RFC 6891 §6.1.3).
     case badEDNSVersion(UInt8)
 
+    // --- NOTAUTH ---
+    /// A well-formed query signed with TSIG: we hold no keys, so none verifies (RFC 8945 §5.2).
+    /// `at` is the offset of the TSIG record's owner name.
+    case unverifiedTSIG(at: Int)
+
     // --- FORMERR ---
     /// The input ended inside a field.
     case truncated(at: Int)
@@ -28,6 +33,8 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
     case nameTooLong(at: Int)
     /// A compression pointer that does not point strictly backwards (loops, forward jumps).
     case badPointer(at: Int)
+    /// A compression pointer to offsets 0-11: the header holds no name (RFC 1035 §4.1.4).
+    case pointerIntoHeader(at: Int)
     /// Label type 0b01 or 0b10 (RFC 6891 §5 retired extended labels).
     case badLabelType(at: Int)
     /// A length-delimited field (RDATA, an EDNS option) not used up exactly.
@@ -42,6 +49,10 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
     case optNotRoot
     /// An OPT record outside the additional section.
     case optOutsideAdditional
+    /// A TSIG record anywhere but last in the additional section (RFC 8945 §5.1).
+    case misplacedTSIG
+    /// An edns-tcp-keepalive option with data in a query: clients send it empty (RFC 7828 §3.2.1).
+    case badTCPKeepalive(length: Int)
     /// More than one Client Subnet option.
     case multipleClientSubnet
     /// A Client Subnet option that breaks RFC 7871 §6 / §7.1.
@@ -82,6 +93,7 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
         case .tooShort, .notAQuery: .drop
         case .unsupportedOpcode: .notImp
         case .badEDNSVersion: .badVers
+        case .unverifiedTSIG: .notAuth
         default: .formErr
         }
     }
@@ -97,6 +109,7 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
         case .labelTooLong(let at): "label longer than 63 bytes at offset \(at)"
         case .nameTooLong(let at): "name longer than 255 bytes at offset \(at)"
         case .badPointer(let at): "compression pointer at offset \(at) does not point backwards"
+        case .pointerIntoHeader(let at): "compression pointer at offset \(at) points into the header"
         case .badLabelType(let at): "unsupported label type at offset \(at)"
         case .lengthMismatch(let at): "length-delimited field not used up exactly at offset \(at)"
         case .badRData(let t, let at): "malformed \(t) RDATA at offset \(at)"
@@ -104,6 +117,9 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
         case .multipleOPT: "more than one OPT record"
         case .optNotRoot: "OPT record owner is not the root"
         case .optOutsideAdditional: "OPT record outside the additional section"
+        case .unverifiedTSIG(let at): "TSIG record at offset \(at): no key to verify it with"
+        case .misplacedTSIG: "TSIG record not last in the additional section"
+        case .badTCPKeepalive(let n): "edns-tcp-keepalive option with \(n) data bytes in a query (must be empty)"
         case .multipleClientSubnet: "more than one Client Subnet option"
         case .badClientSubnet(let p): "bad Client Subnet option: \(p)"
         case .badCookie(let n): "COOKIE option of \(n) bytes (must be 8 or 16 to 40)"

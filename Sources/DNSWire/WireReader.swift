@@ -80,7 +80,8 @@ struct WireReader {
     }
 
     /// The one checked walk over a name: each pointer must point strictly before the start of
-    /// the labels being read, so the walk always moves backwards and ends; labels stay <= 63
+    /// the labels being read, so the walk always moves backwards and ends, and past the header
+    /// (offsets 0-11 hold no name; `bytes` is always a whole message); labels stay <= 63
     /// and the name <= 255 bytes. `sink` receives each label (with its length byte).
     @inline(__always)
     private mutating func walkName<Sink: LabelSink>(_ sink: inout Sink) throws(WireError) {
@@ -110,6 +111,8 @@ struct WireReader {
                 let target = Int(len & 0x3F) << 8 | Int(bytes[pos + 1])
                 // Strictly backwards: a target at or after the current run would loop (or read ahead).
                 guard target < runStart else { throw .badPointer(at: pos) }
+                // RFC 1035 §4.1.4: a pointer names a prior occurrence of a name; the 12-byte header holds none.
+                guard target >= 12 else { throw .pointerIntoHeader(at: pos) }
                 if end < 0 { end = pos + 2 }
                 runStart = target
                 pos = target

@@ -93,6 +93,10 @@ public struct ServerSettings: Sendable, Equatable {
     public var control = Control()
     /// DNS Cookies (ServerSettings+Cookies.swift).
     public var cookies = Cookies()
+    /// Which instance answered (PolicyLoader+Identity.swift): `identity` as NSID and CH TXT
+    /// id.server./hostname.bind., `version` as CH TXT version.bind./version.server.; nil: REFUSED.
+    public var identity: String? = nil
+    public var version: String? = nil
     public init() {}
 }
 

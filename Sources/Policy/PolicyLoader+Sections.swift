@@ -13,7 +13,7 @@ extension PolicyLoader {
 
     static func parseServer(_ node: YNode?, reader: YAMLReader, configPath: String, into spec: inout PolicySpec) {
         guard let node else { return }
-        guard let f = reader.fields(node, "server", known: ["listen", "geoip", "ecs", "udp_payload_size", "tcp", "rrl", "error_replies_per_second", "control", "cookies"]) else {
+        guard let f = reader.fields(node, "server", known: ["listen", "geoip", "ecs", "udp_payload_size", "tcp", "rrl", "error_replies_per_second", "control", "cookies", "identity", "version"]) else {
             return
         }
         var settings = spec.settings
@@ -72,6 +72,7 @@ extension PolicyLoader {
         parseLimits(f, reader: reader, into: &settings)
         parseControl(f["control"], reader: reader, into: &settings)
         parseCookies(f["cookies"], reader: reader, into: &settings)
+        parseIdentity(f, reader: reader, into: &settings)
     }
 
     static func seconds(_ text: String) -> Double? {

@@ -176,8 +176,8 @@ public struct ReplySummary: Sendable, Equatable {
         }
     }
 
-    /// FNV-1a of the lowercased name at `offset` (compression pointers followed backwards only,
-    /// at most 128 labels) and the offset after the name where it starts.
+    /// FNV-1a of the lowercased name at `offset` (compression pointers followed backwards only and
+    /// never into the 12-byte header, at most 128 labels) and the offset after the name where it starts.
     static func hashName(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> (hash: UInt64, end: Int)? {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         var position = offset
@@ -194,6 +194,7 @@ public struct ReplySummary: Sendable, Equatable {
                 let target = (length & 0x3f) << 8 | Int(bytes[position + 1])
                 if end == nil { end = position + 2 }
                 guard target < limit else { return nil }   // strictly backwards: no loops
+                guard target >= 12 else { return nil }     // never into the header (RFC 1035 §4.1.4)
                 limit = target
                 position = target
                 continue

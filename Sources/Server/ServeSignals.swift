@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Logging
 import NIOConcurrencyHelpers
 
@@ -27,27 +28,41 @@ public final class ServeSignals: @unchecked Sendable {
     private let lock = NIOLock()
     private var phase = Phase.starting
     private var pendingReload = false
-    private var sources: [DispatchSourceSignal] = []
-    private let queue = DispatchQueue(label: "geodns.signals")
     private let stopRequested = DispatchSemaphore(value: 0)
     private let logger: Logger
 
-    /// Takes over SIGHUP, SIGTERM and SIGINT (and ignores SIGPIPE) from now on.
+    /// Takes over SIGHUP, SIGTERM and SIGINT (and ignores SIGPIPE) from now on. Call it on the
+    /// main thread before any other thread of ours exists.
+    ///
+    /// The three signals are blocked (every thread started later inherits the mask) and one
+    /// thread takes them with sigwait(2): a signal sent at any moment from here on stays pending
+    /// until that thread acts on it. Not dispatch signal sources: they register asynchronously
+    /// after `resume()` and want SIG_IGN set first, so a SIGTERM in between was discarded (seen
+    /// under load: a daemon that went on to serve after a SIGTERM during startup); nor a
+    /// sigaction handler, which never runs once libdispatch's threads and ours block the signals.
     public init(logger: Logger) {
         self.logger = logger
-        for sig in [SIGHUP, SIGTERM, SIGINT, SIGPIPE] {
-            signal(sig, SIG_IGN)  // delivered to the dispatch sources below, never to the default action
-        }
-        var sources: [DispatchSourceSignal] = []
-        for (sig, name) in [(SIGHUP, "SIGHUP"), (SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")] {
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
-            source.setEventHandler { [unowned self] in
-                if sig == SIGHUP { hangup() } else { terminate(name) }
+        signal(SIGPIPE, SIG_IGN)
+        var set = sigset_t()
+        sigemptyset(&set)
+        for sig in [SIGHUP, SIGTERM, SIGINT] { sigaddset(&set, sig) }
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+        let waited = set
+        let thread = Thread { [unowned self] in
+            var set = waited
+            var sig: Int32 = 0
+            while true {
+                guard sigwait(&set, &sig) == 0 else { continue }
+                switch sig {
+                case SIGHUP: hangup()
+                case SIGTERM: terminate("SIGTERM")
+                case SIGINT: terminate("SIGINT")
+                default: break
+                }
             }
-            source.resume()
-            sources.append(source)
         }
-        self.sources = sources
+        thread.name = "geodns-signals"
+        thread.start()
     }
 
     private func hangup() {
@@ -104,7 +119,7 @@ public final class ServeSignals: @unchecked Sendable {
         }
         stopRequested.wait()
         logger.notice("stopping")
-        for source in sources { source.cancel() }
         server.stop()
     }
 }
+

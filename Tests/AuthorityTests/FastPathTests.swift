@@ -57,7 +57,7 @@ import Testing
         qname = mixCase(qname, &g)
         var type = g.pick(types)
         if g.chance(2) { type = RRType(rawValue: UInt16(truncatingIfNeeded: g.next())) }
-        let rrClass: RRClass = g.chance(3) ? .ch : .in
+        let rrClass: RRClass = g.chance(3) ? .ch : (g.chance(3) ? .any : .in)
         var header = Header(id: UInt16(truncatingIfNeeded: g.next()), recursionDesired: g.chance(50),
                             checkingDisabled: g.chance(10))
         header.questionCount = 1
@@ -75,6 +75,8 @@ import Testing
                 edns.clientSubnet = ClientSubnet(ipv4: IPv4Address(rawValue: UInt32(truncatingIfNeeded: g.next())), sourcePrefix: p)
             }
             if g.chance(10) { edns.options.append(EDNSOption(code: 10, data: [1, 2, 3, 4, 5, 6, 7, 8])) }   // a cookie
+            if g.chance(4) { edns.options.append(EDNSOption(code: 3, data: [])) }                             // NSID
+            if g.chance(4) { edns.options.append(EDNSOption(code: 11, data: g.chance(25) ? [0, 9] : [])) }    // keepalive
             message.edns = edns
         }
         var bytes = message.encode()

@@ -16,6 +16,7 @@ import Testing
             case .formErr: return "formerr"
             case .notImp: return "notimp"
             case .badVers: return "badvers"
+            case .notAuth: return "notauth"
             default: return "rcode-\(m.rcode.rawValue)"
             }
         }
@@ -47,6 +48,7 @@ import Testing
             case .formErr: kind = "formerr"
             case .notImp: kind = "notimp"
             case .badVers: kind = "badvers"
+            case .notAuth: kind = "notauth"
             }
             #expect(kind == f.expectedKind, "\(f.name): \(e)")
         }
@@ -136,6 +138,66 @@ import Testing
         #expect(error("drop-qr-set") == .notAQuery)
         #expect(error("drop-empty") == .tooShort(length: 0))
         #expect(error("formerr-trailing") == .trailingBytes(at: 33))
+        for k in 0..<12 {
+            #expect(error("formerr-pointer-header-\(k < 10 ? "0" : "")\(k)") == .pointerIntoHeader(at: 12))
+        }
+        #expect(error("formerr-pointer-header-after-label") == .pointerIntoHeader(at: 16))
+        #expect(error("formerr-opt-owner-pointer-header") == .pointerIntoHeader(at: 33))
+        #expect(error("formerr-answer-owner-pointer-header") == .pointerIntoHeader(at: 33))
+        #expect(error("notauth-tsig") == .unverifiedTSIG(at: 33))
+        #expect(error("formerr-tsig-not-last") == .misplacedTSIG)
+        #expect(error("formerr-tsig-two") == .misplacedTSIG)
+        #expect(error("formerr-tsig-in-answer") == .misplacedTSIG)
+        #expect(error("formerr-tsig-in-authority") == .misplacedTSIG)
+        #expect(error("formerr-keepalive-timeout") == .badTCPKeepalive(length: 2))
+        #expect(error("formerr-keepalive-one-byte") == .badTCPKeepalive(length: 1))
+    }
+
+    /// RFC 8945 §5.2 / §5.3.2, as Knot answers: NOTAUTH, the question, then an unsigned TSIG with
+    /// the query's key and algorithm, Time Signed copied, fudge 300, no MAC, Original ID, BADKEY.
+    @Test(arguments: ["notauth-tsig", "notauth-tsig-after-opt", "notauth-tsig-compressed-key", "notauth-tsig-other-data"])
+    func tsigGetsNotAuthWithBadKeyTSIG(_ name: String) throws {
+        let f = try #require(MalformedTests.corpus.first { $0.name == name })
+        guard case .reply(let bytes) = Query.parse(f.bytes) else { Issue.record("no reply"); return }
+        let m = try Message(decoding: bytes)
+        #expect(m.rcode == .notAuth)
+        #expect(!m.header.authoritative)
+        #expect(m.questions == [Question(name: try DomainName("www.example.com"), type: .a)])
+        #expect((m.edns != nil) == (name == "notauth-tsig-after-opt"))
+        let tsig = try #require(m.additionals.last)
+        #expect(m.additionals.count == 1)
+        #expect(tsig.type == .tsig && tsig.rrClass == .any && tsig.ttl == 0)
+        #expect(tsig.name == (name == "notauth-tsig-compressed-key" ? try DomainName("www.example.com") : try DomainName("key.example")))
+        guard case .unknown(_, let rdata) = tsig.rdata else { Issue.record("TSIG RDATA \(tsig.rdata)"); return }
+        let algorithm: [UInt8] = [11] + Array("hmac-sha256".utf8) + [0]
+        #expect(rdata == algorithm + [0, 0, 0x5F, 0x5E, 0x10, 0x00, 0x01, 0x2C, 0, 0, 0x42, 0x42, 0, 17, 0, 0])
+    }
+
+    /// gdnsd and Knot answer NOTIMP with RD copied and CD clear; FORMERR keeps copying both.
+    @Test func notImpCopiesRDButNotCD() throws {
+        var query = try #require(MalformedTests.corpus.first { $0.name == "notimp-update" }).bytes
+        query[2] |= 0x01                         // RD
+        query[3] |= 0x10                         // CD
+        guard case .reply(let bytes) = Query.parse(query) else { Issue.record("no reply"); return }
+        let m = try Message(decoding: bytes)
+        #expect(m.rcode == .notImp)
+        #expect(m.header.recursionDesired)
+        #expect(!m.header.checkingDisabled)
+        var bad = try #require(MalformedTests.corpus.first { $0.name == "formerr-trailing" }).bytes
+        bad[3] |= 0x10
+        guard case .reply(let formErr) = Query.parse(bad) else { Issue.record("no reply"); return }
+        #expect(try Message(decoding: formErr).header.checkingDisabled)
+    }
+
+    /// Names in RDATA follow the same rule: a response whose CNAME target points into the header
+    /// does not decode.
+    @Test func rdataPointerIntoHeaderIsRejected() throws {
+        var wire: [UInt8] = [0x42, 0x42, 0x84, 0x00, 0, 1, 0, 1, 0, 0, 0, 0]
+        wire += [3] + Array("www".utf8) + [7] + Array("example".utf8) + [3] + Array("com".utf8) + [0, 0, 5, 0, 1]
+        wire += [0xC0, 0x0C, 0, 5, 0, 1, 0, 0, 0, 60, 0, 2, 0xC0, 0x03]
+        #expect(throws: WireError.pointerIntoHeader(at: 45)) { try Message(decoding: wire) }
+        wire[wire.count - 1] = 0x0C              // the same record pointing at the question name
+        #expect(try Message(decoding: wire).answers.first?.rdata == .cname(try DomainName("www.example.com")))
     }
 
     /// Whatever `Message(decoding:)` accepts from the corpus survives a round trip.

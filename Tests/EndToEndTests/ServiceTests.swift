@@ -128,6 +128,19 @@ struct ServiceTests {
         return process
     }
 
+    /// Waits (up to 30 s) until `pid` blocks `sig` for its sigwait thread, or catches it
+    /// (/proc/PID/status SigBlk, SigCgt): the daemon has taken the signal over, so a signal now
+    /// lands in the startup phase, not in exec or the dynamic loader (which a loaded 2-core
+    /// machine can stretch past 50 ms).
+    static func waitUntilTakenOver(_ pid: Int32, _ sig: Int32) -> Bool {
+        waitFor(seconds: 30) {
+            guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return false }
+            let masks = status.split(separator: "\n").filter { $0.hasPrefix("SigBlk:") || $0.hasPrefix("SigCgt:") }
+                .compactMap { UInt64($0.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16) }
+            return masks.contains { $0 & (1 << UInt64(sig - 1)) != 0 }
+        }
+    }
+
     @Test("SIGHUP 50 ms into a GeoLite2-City start: the daemon lives, serves, and reloads once")
     func sighupDuringStartup() throws {
         let database = try #require(Paths.geoLite2City, "GeoLite2-City (pip maxminddb-geolite2) is installed by make deps")
@@ -138,6 +151,7 @@ struct ServiceTests {
         defer { try? FileManager.default.removeItem(at: log) }
         let process = try Self.startOnGeoLite2(dir, port: port, log: log)
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }
+        #expect(Self.waitUntilTakenOver(process.processIdentifier, SIGHUP))
         usleep(50_000)
         kill(process.processIdentifier, SIGHUP)
         let text = { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
@@ -163,6 +177,7 @@ struct ServiceTests {
         defer { try? FileManager.default.removeItem(at: log) }
         let process = try Self.startOnGeoLite2(dir, port: port, log: log)
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }
+        #expect(Self.waitUntilTakenOver(process.processIdentifier, SIGTERM))
         usleep(50_000)
         kill(process.processIdentifier, SIGTERM)
         #expect(waitFor(seconds: 30) { !process.isRunning })

@@ -95,7 +95,7 @@ struct ReplySummaryTests {
         #expect(www.questionEnd == 12 + 17 + 4)
     }
 
-    @Test("names: pointer loops, forward pointers and truncation give nil, not a hang")
+    @Test("names: pointer loops, forward pointers, pointers into the header and truncation give nil, not a hang")
     func hostileNames() {
         let loop: [UInt8] = [0xc0, 0x00]
         let forward: [UInt8] = [0xc0, 0x05, 0, 0, 0, 1, 0x61, 0]
@@ -105,6 +105,11 @@ struct ReplySummaryTests {
         }
         let self12: [UInt8] = [UInt8](repeating: 0, count: 12) + [0xc0, 12]
         #expect(self12.withUnsafeBytes { ReplySummary.hashName($0, at: 12) } == nil)
+        // Into the header (RFC 1035 §4.1.4): header byte 0 would read as the root name otherwise.
+        for k in 0..<12 {
+            let intoHeader: [UInt8] = [UInt8](repeating: 0, count: 12) + [0xc0, UInt8(k)]
+            #expect(intoHeader.withUnsafeBytes { ReplySummary.hashName($0, at: 12) } == nil, "offset \(k)")
+        }
         #expect([UInt8](repeating: 0xff, count: 11).withUnsafeBytes { ReplySummary($0) } == nil)
     }
 }

@@ -2,7 +2,7 @@
 """Generate the malformed-input corpus in Tests/DNSWireTests/Fixtures/malformed.
 
 Each NAME.hex: first line says what is wrong, second line `# expect: KIND` where KIND is the
-disposition DNSWire must give (drop, formerr, notimp, badvers, or query for the valid
+disposition DNSWire must give (drop, formerr, notimp, badvers, notauth, or query for the valid
 controls). The Swift tests replay every file through Query.parse; `make fuzz-wire` seeds the
 fuzzer with them. Built byte by byte: no DNS library writes these on purpose.
 """
@@ -45,6 +45,15 @@ def ecs(family, source, scope, address):
 
 
 ECS24 = ecs(1, 24, 0, bytes([192, 0, 2]))
+KEY = name("key", "example")
+
+
+def tsig(owner=KEY, algorithm=name("hmac-sha256"), mac=bytes(32), other=b"", error=0, rdlength=None, extra=b""):
+    """A TSIG record (RFC 8945 §4.2): Time Signed 0x5f5e1000, Fudge 300, the MAC, Original ID 0x4242."""
+    rdata = algorithm + struct.pack("!HIH", 0, 0x5F5E1000, 300) + struct.pack("!H", len(mac)) + mac \
+        + struct.pack("!HHH", 0x4242, error, len(other)) + other + extra
+    n = len(rdata) if rdlength is None else rdlength
+    return owner + struct.pack("!HHIH", 250, 255, 0, n) + rdata
 VALID_ECS_QUERY = header(ar=1) + QA + opt(options=ECS24)
 
 
@@ -64,8 +73,12 @@ def cases():
               header(ar=1) + QA + opt(options=ecs(2, 56, 0, bytes.fromhex("20010db8123400")))))
     c.append(("ok-ecs-zero", "control: ECS family 1 source 0 (no address bytes)", "query",
               header(ar=1) + QA + opt(options=ecs(1, 0, 0, b""))))
-    c.append(("ok-other-additional", "control: a TSIG-like unknown record before OPT is skipped", "query",
-              header(ar=2) + QA + b"\x00" + struct.pack("!HHIH", 250, 255, 0, 2) + b"\x00\x00" + opt()))
+    c.append(("ok-other-additional", "control: an unknown record (type 65280) before OPT is skipped", "query",
+              header(ar=2) + QA + b"\x00" + struct.pack("!HHIH", 65280, 255, 0, 2) + b"\x00\x00" + opt()))
+    c.append(("ok-keepalive-empty", "control: an empty edns-tcp-keepalive option (RFC 7828 §3.2.1)", "query",
+              header(ar=1) + QA + opt(options=option(11, b""))))
+    c.append(("ok-nsid-empty", "control: an empty NSID option (RFC 5001 §2.1)", "query",
+              header(ar=1) + QA + opt(options=option(3, b"") + ECS24)))
     c.append(("ok-opt-owner-pointer-root", "control: OPT owner written as a pointer to the question's root byte", "query",
               header(ar=1) + QA + opt(owner=b"\xc0\x1c")))
     # --- drop ---
@@ -101,6 +114,16 @@ def cases():
               + b"\xc0\x2d" + struct.pack("!HHIH", 1, 1, 0, 4) + bytes(4)))
     c.append(("formerr-pointer-truncated", "pointer missing its second byte", "formerr",
               header() + b"\xc0"))
+    # A pointer into the 12-byte header (RFC 1035 §4.1.4: it must name a prior occurrence of a name).
+    for k in range(12):
+        c.append((f"formerr-pointer-header-{k:02d}", f"qname is a pointer to header offset {k}", "formerr",
+                  header() + bytes([0xC0, k]) + struct.pack("!HH", 1, 1)))
+    c.append(("formerr-pointer-header-after-label", "qname www then a pointer to header offset 4", "formerr",
+              header() + b"\x03www\xc0\x04" + struct.pack("!HH", 1, 1)))
+    c.append(("formerr-opt-owner-pointer-header", "OPT owner is a pointer to header offset 11", "formerr",
+              header(ar=1) + QA + opt(owner=b"\xc0\x0b")))
+    c.append(("formerr-answer-owner-pointer-header", "answer record owner is a pointer to header offset 2", "formerr",
+              header(an=1) + QA + b"\xc0\x02" + struct.pack("!HHIH", 1, 1, 0, 4) + bytes(4)))
     # --- FORMERR: counts and lengths ---
     c.append(("formerr-ancount-lies", "ANCOUNT 5 with no answer records", "formerr", header(an=5) + QA))
     c.append(("formerr-arcount-lies", "ARCOUNT 3 with one OPT", "formerr", header(ar=3) + QA + opt()))
@@ -139,6 +162,38 @@ def cases():
         c.append((f"formerr-ecs-{label}", desc, "formerr", header(ar=1) + QA + opt(options=opts)))
     c.append(("formerr-badvers-and-bad-ecs", "EDNS version 1 with a bad ECS: malformed wins", "formerr",
               header(ar=1) + QA + opt(version=1, options=ecs(3, 0, 0, b""))))
+    # --- edns-tcp-keepalive: a client sends it empty (RFC 7828 §3.2.1) ---
+    c.append(("formerr-keepalive-timeout", "edns-tcp-keepalive with a TIMEOUT in a query", "formerr",
+              header(ar=1) + QA + opt(options=option(11, b"\x00\x64"))))
+    c.append(("formerr-keepalive-one-byte", "edns-tcp-keepalive with one data byte", "formerr",
+              header(ar=1) + QA + opt(options=ECS24 + option(11, b"\x01"))))
+    # --- TSIG (RFC 8945): we hold no keys, so a well-formed signed query gets NOTAUTH/BADKEY ---
+    c.append(("notauth-tsig", "TSIG-signed query, key key.example. (unknown: BADKEY)", "notauth",
+              header(ar=1) + QA + tsig()))
+    c.append(("notauth-tsig-after-opt", "OPT then TSIG (TSIG last, as it must be)", "notauth",
+              header(ar=2) + QA + opt(options=ECS24) + tsig()))
+    c.append(("notauth-tsig-compressed-key", "TSIG key name a pointer to the question name", "notauth",
+              header(ar=1) + QA + tsig(owner=b"\xc0\x0c")))
+    c.append(("notauth-tsig-other-data", "TSIG with 6 bytes of other data (BADTIME shape)", "notauth",
+              header(ar=1) + QA + tsig(other=bytes(6))))
+    c.append(("formerr-tsig-not-last", "TSIG then OPT: TSIG not last (RFC 8945 §5.1)", "formerr",
+              header(ar=2) + QA + tsig() + opt()))
+    c.append(("formerr-tsig-two", "two TSIG records", "formerr", header(ar=2) + QA + tsig() + tsig()))
+    c.append(("formerr-tsig-in-answer", "TSIG in the answer section", "formerr", header(an=1) + QA + tsig()))
+    c.append(("formerr-tsig-in-authority", "TSIG in the authority section", "formerr", header(ns=1) + QA + tsig()))
+    c.append(("formerr-tsig-rdata-short", "TSIG RDLENGTH 10: ends inside the algorithm name", "formerr",
+              header(ar=1) + QA + tsig(rdlength=10)[:len(KEY) + 10 + 10]))
+    c.append(("formerr-tsig-mac-size-lies", "TSIG MAC Size 200 past RDLENGTH", "formerr",
+              header(ar=1) + QA + KEY + struct.pack("!HHIH", 250, 255, 0, 13 + 10 + 6) + name("hmac-sha256")
+              + struct.pack("!HIHH", 0, 0x5F5E1000, 300, 200) + bytes(6)))
+    c.append(("formerr-tsig-rdata-trailing", "TSIG RDATA with 3 bytes after Other Data", "formerr",
+              header(ar=1) + QA + tsig(extra=b"\x01\x02\x03")))
+    c.append(("formerr-tsig-bad-ecs", "TSIG with a bad ECS: malformed wins over NOTAUTH", "formerr",
+              header(ar=2) + QA + opt(options=ecs(3, 24, 0, bytes(3))) + tsig()))
+    c.append(("badvers-tsig", "EDNS version 1 and a TSIG: BADVERS before NOTAUTH", "badvers",
+              header(ar=2) + QA + opt(version=1) + tsig()))
+    c.append(("notimp-tsig-notify", "NOTIFY signed with TSIG: the opcode decides first", "notimp",
+              header(flags=4 << 11, ar=1) + QA + tsig()))
     # --- BADVERS ---
     c.append(("badvers-1", "EDNS version 1", "badvers", header(ar=1) + QA + opt(version=1)))
     c.append(("badvers-255-ecs", "EDNS version 255 with a valid ECS", "badvers",
