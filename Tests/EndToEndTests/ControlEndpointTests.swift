@@ -166,6 +166,8 @@ struct ControlEndpointTests {
                                           "+short", "+time=2", "+tries=1"], timeout: 10)
         #expect(answer.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "198.51.100.10")
         kill(process.processIdentifier, SIGTERM)
+        // Never wait unbounded: a daemon that ignored the signal is killed after 30 s.
+        if !waitFor(seconds: 30, { !process.isRunning }) { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
     }

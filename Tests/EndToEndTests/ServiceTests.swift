@@ -163,6 +163,8 @@ struct ServiceTests {
                                           "+short", "+time=2", "+tries=1"], timeout: 10)
         #expect(answer.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "198.51.100.10", "\(answer)")
         kill(process.processIdentifier, SIGTERM)
+        // Never wait unbounded: a daemon that ignored the signal is killed after 30 s.
+        if !waitFor(seconds: 30, { !process.isRunning }) { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
         #expect(process.terminationReason == .exit && process.terminationStatus == 0)
     }
@@ -181,6 +183,8 @@ struct ServiceTests {
         usleep(50_000)
         kill(process.processIdentifier, SIGTERM)
         #expect(waitFor(seconds: 30) { !process.isRunning })
+        // Never wait unbounded: a daemon that ignored the signal is killed after 30 s.
+        if !waitFor(seconds: 30, { !process.isRunning }) { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
         let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         #expect(process.terminationReason == .exit && process.terminationStatus == 0, "\(text)")
