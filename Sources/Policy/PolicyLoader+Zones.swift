@@ -4,6 +4,16 @@ import Yams
 // zones:
 extension PolicyLoader {
     static let recordTypes: [String] = ["A", "AAAA", "CNAME", "NS", "MX", "TXT", "SRV", "PTR"]
+    /// Other registered types (IANA DNS parameters) a zone may carry elsewhere but records: does not.
+    static let otherTypes: Set<String> = ["LOC", "SSHFP", "TLSA", "SMIMEA", "OPENPGPKEY", "NAPTR", "URI", "CERT", "DS",
+                                          "DNSKEY", "RRSIG", "NSEC", "NSEC3", "CDS", "CDNSKEY", "ZONEMD", "HINFO", "RP", "AFSDB"]
+    /// Types people reach for that records: does not take, with what to write instead.
+    static let unsupportedTypes: [String: String] = [
+        "SPF": "SPF policies are TXT records (RFC 7208 §3.1): write TXT: [\"v=spf1 ...\"]",
+        "ALIAS": "ALIAS/ANAME is not a DNS type: write a CNAME below the apex, or steer the name to an A/AAAA pool",
+        "ANAME": "ALIAS/ANAME is not a DNS type: write a CNAME below the apex, or steer the name to an A/AAAA pool",
+        "DNAME": "DNAME is not served; write a CNAME per name",
+    ]
 
     static func parseZones(_ node: YNode, reader: YAMLReader, into spec: inout PolicySpec) {
         guard let entries = reader.mapping(node, "zones") else { return }
@@ -72,7 +82,7 @@ extension PolicyLoader {
                 }
             }
         } else {
-            reader.error(entry.keyNode, "\(what) has no soa: (mname, rname, serial, ... are required for an authoritative zone)")
+            reader.error(entry.keyNode, "\(what) has no soa: (required for an authoritative zone); add soa: { mname: ns1.\(zoneName), rname: hostmaster.\(zoneName), serial: 1 }")
         }
 
         // NS at the apex: a list, or { names: [...], ttl: N }.
@@ -254,6 +264,10 @@ extension PolicyLoader {
             guard recordTypes.contains(upper), let type = RRType(mnemonic: upper) else {
                 var message = YAMLReader.unknownKey(p.key, in: what, known: recordTypes + ["ttl"])
                 if upper == "SOA" { message = "SOA is set with the zone's soa: key, not in records" }
+                else if let hint = unsupportedTypes[upper] { message = "record type \(upper) is not supported in records; \(hint)" }
+                else if RRType(mnemonic: upper) != nil || otherTypes.contains(upper) {
+                    message = "record type \(upper) is not supported in records; supported: \(recordTypes.joined(separator: ", "))"
+                }
                 reader.error(p.keyNode, message)
                 continue
             }
@@ -285,7 +299,7 @@ extension PolicyLoader {
                 reader.error(c, "a CNAME at the zone apex would sit beside the SOA and NS (RFC 1034 §3.6.2)")
             } else if out.count > 1 {
                 let others = out.keys.filter { $0 != .cname }.map(\.description).sorted().joined(separator: ", ")
-                reader.error(c, "CNAME at \(owner.lowercased()) beside other data (\(others)); a CNAME owner holds nothing else (RFC 1034 §3.6.2)")
+                reader.error(c, "CNAME at \(owner.lowercased()) beside other data (\(others)); a CNAME owner holds nothing else (RFC 1034 §3.6.2): keep the CNAME alone, or drop it and keep the \(others)")
             }
         }
         return out
@@ -305,9 +319,9 @@ extension PolicyLoader {
                 let t = text.trimmingSpaces()
                 switch type {
                 case .a:
-                    if let a = IPv4Address(t) { out.append(.a(a)) } else { reader.error(item, "'\(text)' is not an IPv4 address (in \(what))") }
+                    if let a = IPv4Address(t) { out.append(.a(a)) } else { reader.error(item, "'\(text)' is not an IPv4 address (in \(what)); \(addressHint(text, v6: false))") }
                 case .aaaa:
-                    if let a = IPv6Address(t) { out.append(.aaaa(a)) } else { reader.error(item, "'\(text)' is not an IPv6 address (in \(what))") }
+                    if let a = IPv6Address(t) { out.append(.aaaa(a)) } else { reader.error(item, "'\(text)' is not an IPv6 address (in \(what)); \(addressHint(text, v6: true))") }
                 case .cname:
                     if let n = name(t, item, "target") { out.append(.cname(n)) }
                 case .ns:
