@@ -60,6 +60,9 @@ public final class DNSServer: @unchecked Sendable {
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
     }
 
+    /// The addresses bound by `start()` (empty before).
+    public var listenAddresses: [ServerSettings.ListenAddress] { lock.withLock { bound } }
+
     /// One event loop per core.
     public static var defaultThreadCount: Int { System.coreCount }
 

@@ -35,6 +35,7 @@ struct ServeCommand: ParsableCommand {
             return handler
         }
         let logger = Logger(label: "geodns")
+        let started = DispatchTime.now()
         // Before the first slow step: a SIGHUP or SIGTERM while the policy loads must not kill us.
         let signals = ServeSignals(logger: logger)
         // Built in its own function: nothing in this frame, which lives for the whole serve, may
@@ -47,7 +48,14 @@ struct ServeCommand: ParsableCommand {
             server.stop()
             throw ExitCode.failure
         }
-        logger.notice("serving", metadata: ["pid": "\(getpid())"])
+        // The ready line: only now is every socket bound, with the compiled policy behind it.
+        // Before it nothing is bound, so an early client gets ICMP port unreachable / a TCP
+        // reset (dig: "connection refused"), never an answer from a half-loaded policy.
+        let startupMs = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
+        logger.notice("serving: sockets bound, policy compiled, answering", metadata: [
+            "pid": "\(getpid())", "listen": "\(server.listenAddresses.map(\.description).joined(separator: ","))",
+            "startup_ms": "\(Int(startupMs))",
+        ])
         signals.serve(server)
     }
 
