@@ -3,7 +3,7 @@ import Yams
 
 // zones:
 extension PolicyLoader {
-    static let recordTypes: [String] = ["A", "AAAA", "CNAME", "NS", "MX", "TXT", "SRV", "PTR"]
+    static let recordTypes: [String] = ["A", "AAAA", "CNAME", "NS", "MX", "TXT", "SRV", "PTR", "CAA", "HTTPS", "SVCB"]
     /// Other registered types (IANA DNS parameters) a zone may carry elsewhere but records: does not.
     static let otherTypes: Set<String> = ["LOC", "SSHFP", "TLSA", "SMIMEA", "OPENPGPKEY", "NAPTR", "URI", "CERT", "DS",
                                           "DNSKEY", "RRSIG", "NSEC", "NSEC3", "CDS", "CDNSKEY", "ZONEMD", "HINFO", "RP", "AFSDB"]
@@ -365,6 +365,43 @@ extension PolicyLoader {
                 }
                 guard numbers.count == 3, let n = name(fields[3], at, "target") else { continue }
                 out.append(.srv(priority: numbers[0], weight: numbers[1], port: numbers[2], target: n))
+            }
+        case .caa, .https, .svcb:
+            // Presentation form, one record per string: `0 issue "letsencrypt.org"` (RFC 8659
+            // §4.1.1), `1 . alpn=h2,h3 ipv4hint=192.0.2.1` (RFC 9460 §2.1); a YAML list of the
+            // fields works too. Stored as RDATA bytes (RData.unknown), which the wire path carries.
+            guard let items = reader.list(node, what) else { return [] }
+            if items.isEmpty { reader.error(node, "\(what) is empty") }
+            let shape = type == .caa ? "'0 issue \"letsencrypt.org\"'" : "'1 . alpn=h2,h3 ipv4hint=192.0.2.1'"
+            for item in items {
+                var text: String
+                if case .sequence(let parts) = item {
+                    text = parts.compactMap { $0.scalar?.string }.map { $0.contains(" ") ? "\"\($0)\"" : $0 }.joined(separator: " ")
+                } else {
+                    guard let t = reader.scalar(item, "a value in \(what)") else { continue }
+                    text = t
+                }
+                do {
+                    if type == .caa {
+                        let caa = try CAARecord(presentation: text)
+                        if !CAARecord.knownTags.contains(caa.tag.lowercased()) {
+                            var message = "CAA tag '\(caa.tag)' in \(what) is not one CAs act on (\(CAARecord.knownTags.joined(separator: ", ")))"
+                            if let near = YAMLReader.closest(to: caa.tag, in: CAARecord.knownTags) { message += "; did you mean '\(near)'?" }
+                            reader.warn(item, message)
+                        }
+                        out.append(caa.rdata)
+                    } else {
+                        let tokens = try PresentationTokens.split(text)
+                        guard tokens.count >= 2, let priority = UInt16(tokens[0].text) else {
+                            reader.error(item, "\(what) must be 'PRIORITY TARGET [key=value ...]', like \(shape), found '\(text)'")
+                            continue
+                        }
+                        guard let target = name(tokens[1].text, item, "TargetName") else { continue }
+                        out.append(try SVCBRecord(priority: priority, target: target, parameters: Array(tokens.dropFirst(2))).rdata(type: type))
+                    }
+                } catch {
+                    reader.error(item, "\(error) (in \(what); write it like \(shape))")
+                }
             }
         default:
             break
