@@ -403,6 +403,11 @@ extension PolicyLoader {
                     reader.error(item, "\(error) (in \(what); write it like \(shape))")
                 }
             }
+            // RFC 9460 §2.4.2: with an AliasMode record present, clients ignore the ServiceMode ones.
+            let priorities = out.compactMap { if case .unknown(_, let d) = $0, d.count >= 2 { return UInt16(d[0]) << 8 | UInt16(d[1]) }; return nil }
+            if type != .caa, priorities.contains(0), priorities.contains(where: { $0 != 0 }) {
+                reader.warn(node, "\(what) mixes AliasMode (priority 0) and ServiceMode records; clients ignore the ServiceMode ones (RFC 9460 §2.4.2): keep one kind")
+            }
         default:
             break
         }

@@ -1,3 +1,4 @@
+import DNSWire
 import Foundation
 import Testing
 @testable import Policy
@@ -59,6 +60,12 @@ import Testing
               message: "record type LOC is not supported in records; supported: \(PolicyLoader.recordTypes.joined(separator: ", "))"),
         .init(name: "SPF record type", replace: "ns1: { A: 192.0.2.53 }", with: "ns1: { A: 192.0.2.53, SPF: x }", at: "@SPF",
               message: "record type SPF is not supported in records; SPF policies are TXT records (RFC 7208 §3.1): write TXT: [\"v=spf1 ...\"]"),
+        .init(name: "a CAA tag with a typo (warning)", replace: "ns1: { A: 192.0.2.53 }", with: "ns1: { A: 192.0.2.53, CAA: '0 isue \"ca.example.net\"' }",
+              at: "@'0 isue", message: "warning: CAA tag 'isue' in CAA at ns1.example.com. is not one CAs act on (\(CAARecord.knownTags.joined(separator: ", "))); did you mean 'issue'?"),
+        .init(name: "HTTPS in AliasMode with parameters", replace: "ns1: { A: 192.0.2.53 }", with: "ns1: { A: 192.0.2.53, HTTPS: '0 . alpn=h2' }",
+              at: "@'0 .", message: "priority 0 is AliasMode, which takes no SvcParams (RFC 9460 §2.4.2): use priority 1 or more, or drop the parameters (in HTTPS at ns1.example.com.; write it like '1 . alpn=h2,h3 ipv4hint=192.0.2.1')"),
+        .init(name: "HTTPS mixing AliasMode and ServiceMode (warning)", replace: "ns1: { A: 192.0.2.53 }", with: "ns1: { A: 192.0.2.53, HTTPS: ['0 svc', '1 .'] }",
+              at: "@['0 svc'", message: "warning: HTTPS at ns1.example.com. mixes AliasMode (priority 0) and ServiceMode records; clients ignore the ServiceMode ones (RFC 9460 §2.4.2): keep one kind"),
         .init(name: "a pool no name uses (warning)", replace: "  eu: { A: 192.0.2.10 }", with: "  eu: { A: 192.0.2.10 }\n  spare: { A: 192.0.2.99 }",
               at: "@spare", message: "warning: pool 'spare' is not used by any steered name; list it in a steer's regions: or default:, or remove it"),
     ]
