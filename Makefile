@@ -6,6 +6,9 @@ SWIFT ?= swift
 CONFIG ?= config.yaml
 APT_PACKAGES := libmaxminddb-dev mmdb-bin bind9-dnsutils knot-dnsutils pkg-config dnsperf
 PIP_PACKAGES := dnspython maxminddb maxminddb-geolite2 prometheus-client
+# `geodns --version` names the commit it was built from (Package.swift -> Sources/CBuildInfo);
+# `-dirty` when tracked files differ from it. Without the Makefile the commit reads "unknown".
+export GEODNS_GIT_COMMIT ?= $(shell c=$$(git rev-parse HEAD 2>/dev/null) && { git diff --quiet HEAD 2>/dev/null && echo $$c || echo $$c-dirty; })
 
 .PHONY: deps build release run test clean
 

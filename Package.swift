@@ -4,6 +4,13 @@
 // <- Authority (pure answer engine) <- Server (NIO transport) <- geodns (CLI).
 import PackageDescription
 
+/// `geodns --version`'s commit: GEODNS_GIT_COMMIT from the Makefile (`git rev-parse HEAD`, plus
+/// `-dirty`), checked to be hex so it is safe as a C string; absent (plain `swift build`): "unknown".
+let gitCommit: String? = Context.environment["GEODNS_GIT_COMMIT"].flatMap { value in
+    let hex = value.hasSuffix("-dirty") ? String(value.dropLast(6)) : value
+    return !hex.isEmpty && hex.count <= 64 && hex.allSatisfy({ $0.isHexDigit }) ? value : nil
+}
+
 let package = Package(
     name: "GeoDNS",
     platforms: [.macOS(.v15)],
@@ -44,8 +51,9 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        .target(name: "CBuildInfo", cSettings: gitCommit.map { [.define("GEODNS_GIT_COMMIT", to: "\"\($0)\"")] } ?? []),
         .executableTarget(name: "geodns", dependencies: [
-            "DNSWire", "GeoIP", "Policy", "Authority", "Server",
+            "DNSWire", "GeoIP", "Policy", "Authority", "Server", "CBuildInfo",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

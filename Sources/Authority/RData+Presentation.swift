@@ -14,6 +14,10 @@ extension RData {
         case .txt(let strings): return strings.map(RData.quoted).joined(separator: " ")
         case .srv(let priority, let weight, let port, let target): return "\(priority) \(weight) \(port) \(target)"
         case .hinfo(let cpu, let os): return "\(RData.quoted(cpu)) \(RData.quoted(os))"
+        case .unknown(.caa, let data) where (try? CAARecord(wire: data)) != nil:
+            return (try? CAARecord(wire: data))?.presentation ?? ""
+        case .unknown(let type, let data) where (type == .https || type == .svcb) && (try? SVCBRecord(wire: data)) != nil:
+            return (try? SVCBRecord(wire: data))?.presentation ?? ""
         case .unknown(_, let data):
             let hex = data.map { b in
                 let s = String(b, radix: 16, uppercase: true)

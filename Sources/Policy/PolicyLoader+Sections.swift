@@ -115,6 +115,15 @@ extension PolicyLoader {
         return folder + "/" + path
     }
 
+    /// What to write instead of a malformed address: the other family's key, or the shape.
+    static func addressHint(_ text: String, v6: Bool) -> String {
+        let t = text.trimmingSpaces()
+        if !v6, IPv6Address(t) != nil { return "an IPv6 address goes under AAAA" }
+        if v6, IPv4Address(t) != nil { return "an IPv4 address goes under A" }
+        if t.contains("/") { return "write a single address, without a prefix length" }
+        return v6 ? "write an IPv6 address like 2001:db8::1 (quoted in YAML)" : "write four numbers 0-255 like 192.0.2.10"
+    }
+
     // MARK: regions
 
     static func parseRegions(_ node: YNode, reader: YAMLReader, into spec: inout PolicySpec) {
@@ -126,7 +135,7 @@ extension PolicyLoader {
                 if owner.region == region {
                     reader.error(node, "\(label) is listed twice in region '\(region)' (first at \(owner.at))")
                 } else {
-                    reader.error(node, "\(label) is already in region '\(owner.region)' (at \(owner.at)); a client may belong to one region per rule")
+                    reader.error(node, "\(label) is already in region '\(owner.region)' (at \(owner.at)); a client may belong to one region per rule: remove it from one of the two")
                 }
                 return false
             }
@@ -146,7 +155,14 @@ extension PolicyLoader {
                     guard let text = reader.scalar(item, "a continent") else { continue }
                     let code = text.uppercased()
                     guard continentCodes[code] != nil else {
-                        reader.error(item, "'\(text)' is not a continent code (AF, AN, AS, EU, NA, OC, SA)")
+                        // "Europe" -> EU; a country code -> countries:.
+                        var hint = "write one of AF, AN, AS, EU, NA, OC, SA"
+                        if let named = continentCodes.first(where: { $0.value.lowercased() == text.lowercased() }) {
+                            hint = "write \(named.key) for \(named.value)"
+                        } else if ISO3166.alpha2.contains(code) {
+                            hint = "\(code) is a country: write it under countries:"
+                        }
+                        reader.error(item, "'\(text)' is not a continent code: \(hint)")
                         continue
                     }
                     if claim("continent " + code, "continent \(code)", name, item) { region.continents.append(code) }
@@ -156,11 +172,10 @@ extension PolicyLoader {
                 for item in items {
                     guard let text = reader.scalar(item, "a country") else { continue }
                     let code = text.uppercased()
-                    guard code.count == 2, code.unicodeScalars.allSatisfy({ $0.isASCII && ("A"..."Z").contains($0) }) else {
-                        reader.error(item, "'\(text)' is not an ISO 3166-1 alpha-2 country code (like GB, US, JP)")
+                    if let hint = ISO3166.hint(for: code) {
+                        reader.error(item, "'\(text)' is not an ISO 3166-1 alpha-2 country code; \(hint)")
                         continue
                     }
-                    if code == "UK" { reader.error(item, "'UK' is not an ISO 3166-1 code; the United Kingdom is GB"); continue }
                     if claim("country " + code, "country \(code)", name, item) { region.countries.append(code) }
                 }
             }
@@ -236,7 +251,7 @@ extension PolicyLoader {
                     for item in items {
                         guard let text = reader.scalar(item, "an IPv4 address") else { continue }
                         guard let a = IPv4Address(text.trimmingSpaces()) else {
-                            reader.error(item, "'\(text)' is not an IPv4 address (in \(what) A)")
+                            reader.error(item, "'\(text)' is not an IPv4 address (in \(what) A); \(addressHint(text, v6: false))")
                             continue
                         }
                         if pool.a.contains(a) { reader.error(item, "\(a) is listed twice in \(what) A"); continue }
@@ -248,7 +263,7 @@ extension PolicyLoader {
                     for item in items {
                         guard let text = reader.scalar(item, "an IPv6 address") else { continue }
                         guard let a = IPv6Address(text.trimmingSpaces()) else {
-                            reader.error(item, "'\(text)' is not an IPv6 address (in \(what) AAAA)")
+                            reader.error(item, "'\(text)' is not an IPv6 address (in \(what) AAAA); \(addressHint(text, v6: true))")
                             continue
                         }
                         if pool.aaaa.contains(a) { reader.error(item, "\(a) is listed twice in \(what) AAAA"); continue }
@@ -269,10 +284,11 @@ extension PolicyLoader {
                 }
             }
             if let c = cnameNode, addressNode != nil {
-                reader.error(c, "\(what) has a CNAME beside A/AAAA data; a CNAME pool holds the CNAME only (RFC 1034 §3.6.2)")
+                reader.error(c, "\(what) has a CNAME beside A/AAAA data; a CNAME pool holds the CNAME only (RFC 1034 §3.6.2): split it into two pools, or drop one")
             }
             if pairs.isEmpty { reader.error(entry.keyNode, "\(what) is empty: give A, AAAA or CNAME") }
             spec.poolIndex[name] = spec.pools.count
+            spec.poolPositions.append(SourcePosition(entry.keyNode.mark))
             spec.pools.append(pool)
         }
     }

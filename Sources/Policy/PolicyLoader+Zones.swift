@@ -3,7 +3,17 @@ import Yams
 
 // zones:
 extension PolicyLoader {
-    static let recordTypes: [String] = ["A", "AAAA", "CNAME", "NS", "MX", "TXT", "SRV", "PTR"]
+    static let recordTypes: [String] = ["A", "AAAA", "CNAME", "NS", "MX", "TXT", "SRV", "PTR", "CAA", "HTTPS", "SVCB"]
+    /// Other registered types (IANA DNS parameters) a zone may carry elsewhere but records: does not.
+    static let otherTypes: Set<String> = ["LOC", "SSHFP", "TLSA", "SMIMEA", "OPENPGPKEY", "NAPTR", "URI", "CERT", "DS",
+                                          "DNSKEY", "RRSIG", "NSEC", "NSEC3", "CDS", "CDNSKEY", "ZONEMD", "HINFO", "RP", "AFSDB"]
+    /// Types people reach for that records: does not take, with what to write instead.
+    static let unsupportedTypes: [String: String] = [
+        "SPF": "SPF policies are TXT records (RFC 7208 §3.1): write TXT: [\"v=spf1 ...\"]",
+        "ALIAS": "ALIAS/ANAME is not a DNS type: write a CNAME below the apex, or steer the name to an A/AAAA pool",
+        "ANAME": "ALIAS/ANAME is not a DNS type: write a CNAME below the apex, or steer the name to an A/AAAA pool",
+        "DNAME": "DNAME is not served; write a CNAME per name",
+    ]
 
     static func parseZones(_ node: YNode, reader: YAMLReader, into spec: inout PolicySpec) {
         guard let entries = reader.mapping(node, "zones") else { return }
@@ -72,7 +82,7 @@ extension PolicyLoader {
                 }
             }
         } else {
-            reader.error(entry.keyNode, "\(what) has no soa: (mname, rname, serial, ... are required for an authoritative zone)")
+            reader.error(entry.keyNode, "\(what) has no soa: (required for an authoritative zone); add soa: { mname: ns1.\(zoneName), rname: hostmaster.\(zoneName), serial: 1 }")
         }
 
         // NS at the apex: a list, or { names: [...], ttl: N }.
@@ -254,6 +264,10 @@ extension PolicyLoader {
             guard recordTypes.contains(upper), let type = RRType(mnemonic: upper) else {
                 var message = YAMLReader.unknownKey(p.key, in: what, known: recordTypes + ["ttl"])
                 if upper == "SOA" { message = "SOA is set with the zone's soa: key, not in records" }
+                else if let hint = unsupportedTypes[upper] { message = "record type \(upper) is not supported in records; \(hint)" }
+                else if RRType(mnemonic: upper) != nil || otherTypes.contains(upper) {
+                    message = "record type \(upper) is not supported in records; supported: \(recordTypes.joined(separator: ", "))"
+                }
                 reader.error(p.keyNode, message)
                 continue
             }
@@ -285,7 +299,7 @@ extension PolicyLoader {
                 reader.error(c, "a CNAME at the zone apex would sit beside the SOA and NS (RFC 1034 §3.6.2)")
             } else if out.count > 1 {
                 let others = out.keys.filter { $0 != .cname }.map(\.description).sorted().joined(separator: ", ")
-                reader.error(c, "CNAME at \(owner.lowercased()) beside other data (\(others)); a CNAME owner holds nothing else (RFC 1034 §3.6.2)")
+                reader.error(c, "CNAME at \(owner.lowercased()) beside other data (\(others)); a CNAME owner holds nothing else (RFC 1034 §3.6.2): keep the CNAME alone, or drop it and keep the \(others)")
             }
         }
         return out
@@ -305,9 +319,9 @@ extension PolicyLoader {
                 let t = text.trimmingSpaces()
                 switch type {
                 case .a:
-                    if let a = IPv4Address(t) { out.append(.a(a)) } else { reader.error(item, "'\(text)' is not an IPv4 address (in \(what))") }
+                    if let a = IPv4Address(t) { out.append(.a(a)) } else { reader.error(item, "'\(text)' is not an IPv4 address (in \(what)); \(addressHint(text, v6: false))") }
                 case .aaaa:
-                    if let a = IPv6Address(t) { out.append(.aaaa(a)) } else { reader.error(item, "'\(text)' is not an IPv6 address (in \(what))") }
+                    if let a = IPv6Address(t) { out.append(.aaaa(a)) } else { reader.error(item, "'\(text)' is not an IPv6 address (in \(what)); \(addressHint(text, v6: true))") }
                 case .cname:
                     if let n = name(t, item, "target") { out.append(.cname(n)) }
                 case .ns:
@@ -351,6 +365,48 @@ extension PolicyLoader {
                 }
                 guard numbers.count == 3, let n = name(fields[3], at, "target") else { continue }
                 out.append(.srv(priority: numbers[0], weight: numbers[1], port: numbers[2], target: n))
+            }
+        case .caa, .https, .svcb:
+            // Presentation form, one record per string: `0 issue "letsencrypt.org"` (RFC 8659
+            // §4.1.1), `1 . alpn=h2,h3 ipv4hint=192.0.2.1` (RFC 9460 §2.1); a YAML list of the
+            // fields works too. Stored as RDATA bytes (RData.unknown), which the wire path carries.
+            guard let items = reader.list(node, what) else { return [] }
+            if items.isEmpty { reader.error(node, "\(what) is empty") }
+            let shape = type == .caa ? "'0 issue \"letsencrypt.org\"'" : "'1 . alpn=h2,h3 ipv4hint=192.0.2.1'"
+            for item in items {
+                var text: String
+                if case .sequence(let parts) = item {
+                    text = parts.compactMap { $0.scalar?.string }.map { $0.contains(" ") ? "\"\($0)\"" : $0 }.joined(separator: " ")
+                } else {
+                    guard let t = reader.scalar(item, "a value in \(what)") else { continue }
+                    text = t
+                }
+                do {
+                    if type == .caa {
+                        let caa = try CAARecord(presentation: text)
+                        if !CAARecord.knownTags.contains(caa.tag.lowercased()) {
+                            var message = "CAA tag '\(caa.tag)' in \(what) is not one CAs act on (\(CAARecord.knownTags.joined(separator: ", ")))"
+                            if let near = YAMLReader.closest(to: caa.tag, in: CAARecord.knownTags) { message += "; did you mean '\(near)'?" }
+                            reader.warn(item, message)
+                        }
+                        out.append(caa.rdata)
+                    } else {
+                        let tokens = try PresentationTokens.split(text)
+                        guard tokens.count >= 2, let priority = UInt16(tokens[0].text) else {
+                            reader.error(item, "\(what) must be 'PRIORITY TARGET [key=value ...]', like \(shape), found '\(text)'")
+                            continue
+                        }
+                        guard let target = name(tokens[1].text, item, "TargetName") else { continue }
+                        out.append(try SVCBRecord(priority: priority, target: target, parameters: Array(tokens.dropFirst(2))).rdata(type: type))
+                    }
+                } catch {
+                    reader.error(item, "\(error) (in \(what); write it like \(shape))")
+                }
+            }
+            // RFC 9460 §2.4.2: with an AliasMode record present, clients ignore the ServiceMode ones.
+            let priorities = out.compactMap { if case .unknown(_, let d) = $0, d.count >= 2 { return UInt16(d[0]) << 8 | UInt16(d[1]) }; return nil }
+            if type != .caa, priorities.contains(0), priorities.contains(where: { $0 != 0 }) {
+                reader.warn(node, "\(what) mixes AliasMode (priority 0) and ServiceMode records; clients ignore the ServiceMode ones (RFC 9460 §2.4.2): keep one kind")
             }
         default:
             break

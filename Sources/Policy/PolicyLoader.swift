@@ -101,6 +101,11 @@ public enum PolicyLoader {
         for (i, region) in spec.regions.enumerated() where !used.contains(i) {
             reader.warn(spec.regionPositions[i], "region '\(region.name)' is not used by any steered name")
         }
+        var usedPools = Set<Int>()
+        for zone in spec.zones { for steer in zone.steers { usedPools.formUnion(steer.defaultPools); for l in steer.regionPools.values { usedPools.formUnion(l) } } }
+        for (i, pool) in spec.pools.enumerated() where !usedPools.contains(i) {
+            reader.warn(spec.poolPositions[i], "pool '\(pool.name)' is not used by any steered name; list it in a steer's regions: or default:, or remove it")
+        }
         var catalog = Compiler.compile(spec, database: database, sourcePath: path)
         catalog.warnings = reader.warnings.sorted { ($0.line, $0.column) < ($1.line, $1.column) }
         return catalog
@@ -120,6 +125,7 @@ public enum PolicyLoader {
              .composer(let context, let problem, let mark, _):
             var message = "YAML syntax error: \(problem)"
             if let c = context { message += " (\(c.text) at \(c.mark.line):\(c.mark.column))" }
+            if let hint = syntaxHint(at: SourcePosition(mark), in: text) { message += "; " + hint }
             return d(SourcePosition(mark), message)
         case .reader(let problem, let offset, _, _):
             let (line, column) = position(ofUTF8Offset: offset ?? 0, in: text)
@@ -134,10 +140,43 @@ public enum PolicyLoader {
                 message += " (first defined at \(first.line):\(first.column))"
             }
             if duplicates.count > 1 { message += "; also duplicated: " + duplicates.dropFirst().map { "'\($0)'" }.joined(separator: ", ") }
+            message += "; a key appears once per mapping: rename this one, or merge the two"
             return d(second, message)
         default:
             return Diagnostic(file: file, line: 1, column: 1, message: "YAML error: \(y)")
         }
+    }
+
+    /// What to do about a libyaml syntax error at `mark`: a tab (YAML indents with spaces
+    /// only), or an indentation that matches none of the enclosing blocks above it.
+    static func syntaxHint(at mark: SourcePosition, in text: String) -> String? {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard mark.line >= 1, mark.line <= lines.count else { return nil }
+        let line = Array(lines[mark.line - 1].unicodeScalars)
+        if let tab = line.firstIndex(of: "\t"), !line[..<tab].contains(where: { $0 != " " }) || tab == mark.column - 1 {
+            return "a tab at \(mark.line):\(tab + 1): YAML indents with spaces only, replace the tab with spaces"
+        }
+        func indent(_ l: [Unicode.Scalar]) -> Int? {
+            guard let first = l.firstIndex(where: { $0 != " " }), l[first] != "#" else { return nil }
+            return first + 1
+        }
+        guard let here = indent(line) else { return nil }
+        // The enclosing blocks: walking up, each line less indented than all below it so far.
+        var levels: [(column: Int, line: Int)] = []
+        var limit = Int.max
+        for index in stride(from: mark.line - 2, through: max(0, mark.line - 200), by: -1) {
+            let above = Array(lines[index].unicodeScalars)
+            guard let column = indent(above) else { continue }
+            if column == here { return nil }            // aligned with a sibling: not an indentation problem
+            if column < limit {
+                // A line ending in ':' opens a nested block: deeper lines under it are fine.
+                if levels.isEmpty, column < here, above.last == ":" { return nil }
+                levels.append((column, index + 1)); limit = column
+            }
+            if column == 1 { break }
+        }
+        guard !levels.contains(where: { $0.column == here }), let nearest = levels.min(by: { abs($0.column - here) < abs($1.column - here) }) else { return nil }
+        return "wrong indentation? this line starts in column \(here), no block above starts there: indent it like line \(nearest.line) (column \(nearest.column)), with spaces"
     }
 
     static func position(ofUTF8Offset offset: Int, in text: String) -> (Int, Int) {

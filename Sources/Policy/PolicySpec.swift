@@ -9,6 +9,7 @@ struct PolicySpec {
     var regionIndex: [String: RegionID] = [:]
     var regionPositions: [SourcePosition] = []
     var pools: [PoolSpec] = []
+    var poolPositions: [SourcePosition] = []   // of each pool's name, for the "not used" warning
     var poolIndex: [String: Int] = [:]
     var zones: [ZoneSpec] = []
     var tests: [PolicyTest] = []

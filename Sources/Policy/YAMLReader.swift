@@ -143,10 +143,46 @@ final class YAMLReader {
     func ttl(_ node: YNode, _ what: String) -> UInt32? {
         guard let text = scalar(node, what) else { return nil }
         guard let seconds = YAMLReader.duration(text), seconds <= 2_147_483_647 else {
-            error(node, "\(what) must be a TTL in seconds (0...2147483647, or with units like 5m, 1h, 1d), found '\(text)'")
+            var message = "\(what) must be a TTL in seconds (0...2147483647, or with units like 5m, 1h, 1d), found '\(text)'"
+            if let (seconds, compact) = YAMLReader.spelledDuration(text), seconds <= 2_147_483_647 {
+                message += "; write \(seconds) or \(compact)"
+            }
+            error(node, message)
             return nil
         }
         return UInt32(seconds)
+    }
+
+    /// A duration spelled in words ("5 minutes", "1 hour 30 mins", "2 days"): its seconds and the
+    /// compact form to write instead ("5m"), for the TTL error's hint. Nil when it is not one.
+    static func spelledDuration(_ text: String) -> (UInt64, String)? {
+        let units: [(words: [String], letter: String, seconds: UInt64)] = [
+            (["s", "sec", "secs", "second", "seconds"], "s", 1), (["m", "min", "mins", "minute", "minutes"], "m", 60),
+            (["h", "hr", "hrs", "hour", "hours"], "h", 3600), (["d", "day", "days"], "d", 86400),
+            (["w", "wk", "week", "weeks"], "w", 604_800),
+        ]
+        // "5 minutes" -> ["5", "minutes"]; "5minutes" -> ["5", "minutes"].
+        var tokens: [String] = []
+        for word in text.lowercased().split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" }) {
+            var digits = "", letters = ""
+            for c in word {
+                if c.isASCII && c.isNumber {
+                    if !letters.isEmpty { tokens += [digits, letters].filter { !$0.isEmpty }; digits = ""; letters = "" }
+                    digits.append(c)
+                } else { letters.append(c) }
+            }
+            tokens += [digits, letters].filter { !$0.isEmpty }
+        }
+        guard !tokens.isEmpty, tokens.count % 2 == 0, tokens.count <= 10 else { return nil }
+        var total: UInt64 = 0
+        var compact = ""
+        for i in stride(from: 0, to: tokens.count, by: 2) {
+            guard let n = UInt64(tokens[i]), n <= 1_000_000_000,
+                  let unit = units.first(where: { $0.words.contains(tokens[i + 1]) }) else { return nil }
+            total += n * unit.seconds
+            compact += "\(n)\(unit.letter)"
+        }
+        return (total, compact)
     }
 
     /// Seconds from `300`, `300s`, `5m`, `1h30m`, `2d`, `1w`. Nil when malformed or huge.

@@ -72,6 +72,9 @@ public final class DNSServer: @unchecked Sendable {
         ControlEndpoints.register(on: routes, metrics: metrics, status: status)
     }
 
+    /// The addresses bound by `start()` (empty before).
+    public var listenAddresses: [ServerSettings.ListenAddress] { lock.withLock { bound } }
+
     /// One event loop per core.
     public static var defaultThreadCount: Int { System.coreCount }
 

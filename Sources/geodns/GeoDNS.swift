@@ -6,6 +6,7 @@ struct GeoDNS: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "geodns",
         abstract: "An authoritative GeoDNS nameserver: per-region answers chosen by EDNS Client Subnet and a MaxMind database.",
+        version: BuildInfo.versionLine,
         subcommands: [ServeCommand.self, CheckCommand.self, TestCommand.self, ExplainCommand.self, MMDBCommand.self])
 }
 

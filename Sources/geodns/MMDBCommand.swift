@@ -1,5 +1,8 @@
 import ArgumentParser
 import GeoIP
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `geodns mmdb`: build MaxMind DB files from a CSV list of networks, and inspect databases.
 struct MMDBCommand: ParsableCommand {
@@ -14,7 +17,10 @@ struct MMDBCommand: ParsableCommand {
               81.2.69.0/24,EU,GB,GB-ENG,20712,51.5142,-0.0931
               2001:4860::/32,NA,US,US-CA,15169,37.386,-122.0838
             The output is a MaxMind DB format 2.0 file in GeoIP2-City shape that libmaxminddb, \
-            mmdblookup and Python maxminddb read. The same source always gives the same bytes.
+            mmdblookup and Python maxminddb read. The build_epoch metadata comes from \
+            --build-epoch, else the '# build_epoch:' line, else SOURCE_DATE_EPOCH, else the \
+            current time (the reproducible-builds convention): with a fixed epoch the same \
+            source always gives the same bytes.
             """,
         subcommands: [Build.self, Lookup.self, Networks.self, Info.self])
 
@@ -27,7 +33,7 @@ struct MMDBCommand: ParsableCommand {
         @Option(name: .shortAndLong, help: "The .mmdb file to write.")
         var output: String
 
-        @Option(help: "build_epoch metadata (seconds) when the source has no '# build_epoch:' line.")
+        @Option(help: "build_epoch metadata (seconds since 1970); wins over the source's '# build_epoch:' line and SOURCE_DATE_EPOCH.")
         var buildEpoch: UInt64?
 
         @Option(help: "database_type metadata when the source has no '# database_type:' line.")
@@ -37,12 +43,27 @@ struct MMDBCommand: ParsableCommand {
         var recordSize: Int?
 
         func run() throws {
-            let parsed = try MMDBSource.load(path: source)
+            var parsed = try MMDBSource.load(path: source)
+            parsed.buildEpoch = try Self.resolveBuildEpoch(option: buildEpoch, source: parsed.buildEpoch,
+                                                           environment: getenv("SOURCE_DATE_EPOCH").map { String(cString: $0) },
+                                                           now: UInt64(max(1, time(nil))))
             let writer = try parsed.writer(buildEpoch: buildEpoch, databaseType: databaseType, recordSize: recordSize, path: source)
             try writer.write(to: output)
             let database = try GeoIPDatabase(path: output)
             print("\(output): \(parsed.rows.count) networks, \(database.metadata.nodeCount) nodes, "
                   + "\(database.metadata.recordSize)-bit records, \(database.metadata.databaseType), build_epoch \(database.metadata.buildEpoch)")
+        }
+
+        /// The reproducible-builds order (https://reproducible-builds.org/specs/source-date-epoch/):
+        /// the option, else the source's directive, else SOURCE_DATE_EPOCH, else now. A malformed
+        /// SOURCE_DATE_EPOCH is an error, as the spec asks, never silently the current time.
+        static func resolveBuildEpoch(option: UInt64?, source: UInt64?, environment: String?, now: UInt64) throws -> UInt64 {
+            if let epoch = option ?? source { return epoch }
+            guard let text = environment, !text.isEmpty else { return now }
+            guard let epoch = UInt64(text), epoch > 0 else {
+                throw ValidationError("SOURCE_DATE_EPOCH must be a positive number of seconds, not '\(text)' (unset it, or pass --build-epoch)")
+            }
+            return epoch
         }
     }
 

@@ -39,6 +39,7 @@ struct ServeCommand: ParsableCommand {
             return handler
         }
         let logger = Logger(label: "geodns")
+        let started = DispatchTime.now()
         // Before the first slow step: a SIGHUP or SIGTERM while the policy loads must not kill us.
         let signals = ServeSignals(logger: logger)
         // The control endpoint first, so that /health answers 503 while the policy compiles.
@@ -55,7 +56,14 @@ struct ServeCommand: ParsableCommand {
             server.stop()
             throw ExitCode.failure
         }
-        logger.notice("serving", metadata: ["pid": "\(getpid())"])
+        // The ready line: only now is every socket bound, with the compiled policy behind it.
+        // Before it nothing is bound, so an early client gets ICMP port unreachable / a TCP
+        // reset (dig: "connection refused"), never an answer from a half-loaded policy.
+        let startupMs = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
+        logger.notice("serving: sockets bound, policy compiled, answering", metadata: [
+            "pid": "\(getpid())", "listen": "\(server.listenAddresses.map(\.description).joined(separator: ","))",
+            "startup_ms": "\(Int(startupMs))",
+        ])
         ServiceNotify.ready()
         signals.serve(server)
     }
@@ -125,7 +133,7 @@ struct ServeCommand: ParsableCommand {
         let server = DNSServer(catalog: catalog, configPath: options.config, logger: logger,
                                threads: threads ?? DNSServer.defaultThreadCount,
                                listen: overrides.isEmpty ? nil : overrides,
-                               udpEngine: engine, routes: routes)
+                               udpEngine: engine, version: "\(BuildInfo.version) (commit \(BuildInfo.commit))", routes: routes)
         return server
     }
 }
