@@ -16,9 +16,12 @@ public struct Catalog: Sendable {
     public var sourcePath: String
     /// The database the tables were compiled from (kept for `geodns explain`, never used per query).
     public var database: GeoIPDatabase?
-    /// Client address -> region id (`regions.count` = no region matched), the table every
+    /// Client address -> region chain id (`regionChains`; `regions.count` = no region matched), the table every
     /// steered decision was relabelled from. Set by `PolicyLoader`.
     public var regionTable: DecisionTable?
+    /// What the region table's values stand for: chain id -> regions containing the client,
+    /// most specific first (`RegionChains`). Set by `PolicyLoader`.
+    public var regionChains = RegionChains(regionCount: 0)
     /// Compile time and table sizes (set by `PolicyLoader`).
     public var report: CompileReport?
     /// Problems that do not stop the policy loading (`file:line:column: warning: ...`), e.g.
