@@ -153,17 +153,27 @@ extension PolicyLoader {
             for e in entries {
                 guard let name = owner(e.key, e.keyNode, "steered") else { continue }
                 let key = name.lowercased()
+                // Static records of other types (MX, TXT, SRV, ...) may sit beside a steered name;
+                // the types the pools answer may not (they would shadow the steering).
+                var beside: [RRType] = []
                 if let first = defined[key] {
                     if first.steered {
                         reader.error(e.keyNode, "\(key) is steered twice in \(what) (first at \(first.position))")
-                    } else {
-                        reader.error(e.keyNode, "\(key) is both static (records: at \(first.position)) and steered; a name is one or the other")
+                        continue
                     }
-                    continue
+                    let rrsets = nodes[key]?.rrsets ?? [:]
+                    let clash = [RRType.a, .aaaa, .cname].filter { rrsets[$0] != nil } + (key == apex.lowercased() || rrsets[.ns] == nil ? [] : [.ns])
+                    if !clash.isEmpty {
+                        let types = clash.map(\.description).joined(separator: ", ")
+                        reader.error(e.keyNode, "\(key) is steered and also has static \(types) (records: at \(first.position)); "
+                                     + "the pools answer A/AAAA/CNAME at a steered name and NS would make it a delegation: keep only other types (MX, TXT, SRV, ...) in records:")
+                        continue
+                    }
+                    beside = rrsets.keys.filter { $0 != .soa && $0 != .ns }.sorted { $0.rawValue < $1.rawValue }
                 }
                 defined[key] = (SourcePosition(e.keyNode.mark), true)
                 guard var steer = parseSteer(e.value, owner: name, keyNode: e.keyNode, isApex: key == apex.lowercased(),
-                                             reader: reader, spec: spec) else { continue }
+                                             reader: reader, spec: spec, beside: beside) else { continue }
                 steer.regionPools = regionLists.insert(steer.regionPools).memberAfterInsert
                 steer.defaultPools = defaultLists.insert(steer.defaultPools).memberAfterInsert
                 steers.append(steer)
@@ -411,7 +421,7 @@ extension PolicyLoader {
     // MARK: steer
 
     static func parseSteer(_ node: YNode, owner: DomainName, keyNode: YNode, isApex: Bool, reader: YAMLReader,
-                           spec: PolicySpec) -> SteerSpec? {
+                           spec: PolicySpec, beside: [RRType] = []) -> SteerSpec? {
         let what = "steer \(owner.lowercased())"
         guard let f = reader.fields(node, what, known: ["ttl", "regions", "default", "fallback"]) else { return nil }
         var ttl: UInt32 = 60
@@ -467,6 +477,10 @@ extension PolicyLoader {
         }
         if isApex, let c = usesCNAME {
             reader.error(c, "a CNAME pool cannot steer the zone apex: it would sit beside the SOA and NS (RFC 1034 §3.6.2)")
+        } else if let c = usesCNAME, !beside.isEmpty {
+            let types = beside.map(\.description).joined(separator: ", ")
+            reader.error(c, "a CNAME pool cannot steer \(owner.lowercased()): it would sit beside its static \(types) records, "
+                         + "and a CNAME owner holds nothing else (RFC 1034 §3.6.2); use address pools or move the records")
         }
         return SteerSpec(owner: owner, ttl: ttl, fallback: fallback, regionPools: regionPools, defaultPools: defaultPools)
     }
