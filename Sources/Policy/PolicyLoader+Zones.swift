@@ -92,6 +92,7 @@ extension PolicyLoader {
                 for item in items {
                     guard let t = reader.scalar(item, "an NS name"),
                           let name = parseName(t, at: item, origin: apex, reader: reader, what: "NS name", allowWildcard: false) else { continue }
+                    noteRelative(name, t, "NS name", item, reader)
                     if rdata.contains(.ns(name)) { reader.error(item, "NS \(name) is listed twice"); continue }
                     rdata.append(.ns(name))
                 }
@@ -232,8 +233,38 @@ extension PolicyLoader {
             }
         }
 
+        warnRelativeTargets(nodes: nodes, apex: apex, reader: reader)
+
         guard let soa else { return nil }
         return ZoneSpec(apex: apex, soa: soa, negativeTTL: negativeTTL, nodes: nodes, steers: steers)
+    }
+
+    /// Remembers a target written without the final dot (zone-file rules made it relative).
+    static func noteRelative(_ name: DomainName?, _ text: String, _ what: String, _ node: YNode, _ reader: YAMLReader) {
+        let t = text.trimmingSpaces()
+        guard let name, t != "@", !t.hasSuffix(".") else { return }
+        reader.relativeTargets.append((name, t, what, SourcePosition(node.mark)))
+    }
+
+    /// A relative target that expands to a name of this zone with no records (and no wildcard
+    /// to answer it) goes nowhere: almost always the final dot was forgotten
+    /// (`CNAME: cdn.example.net` is cdn.example.net.example.com.).
+    static func warnRelativeTargets(nodes: [DomainName: Node], apex: DomainName, reader: YAMLReader) {
+        defer { reader.relativeTargets = [] }
+        let zone = String(apex.lowercased().description.dropLast())
+        for r in reader.relativeTargets {
+            let lower = r.text.lowercased()
+            if lower == zone || lower.hasSuffix("." + zone) { continue }   // parseName warned already
+            let key = r.name.lowercased()
+            guard key.isSubdomain(of: apex.lowercased()), nodes[key] == nil else { continue }
+            // The closest existing ancestor answers with its wildcard child, if it has one.
+            var encloser = key.parent()
+            while let e = encloser, nodes[e] == nil, e != apex.lowercased() { encloser = e.parent() }
+            if let e = encloser, let wild = try? e.prepending("*"), nodes[wild] != nil { continue }
+            let hint = r.text.contains(".") ? "write '\(r.text).' (final dot) if you mean that absolute name"
+                : "define it in records:, or end it with a dot for an absolute name"
+            reader.warn(r.at, "'\(r.text)' (\(r.what)) is relative: it expands to \(key), which has no records in \(apex.lowercased()); " + hint)
+        }
     }
 
     /// "hostmaster@example.com" -> "hostmaster.example.com." (dots in the local part escaped, RFC 1035 §8).
@@ -303,7 +334,9 @@ extension PolicyLoader {
 
     static func parseRData(_ type: RRType, _ node: YNode, apex: DomainName, reader: YAMLReader, what: String) -> [RData] {
         func name(_ text: String, _ n: YNode, _ label: String) -> DomainName? {
-            parseName(text, at: n, origin: apex, reader: reader, what: "\(label) in \(what)", allowWildcard: false)
+            let parsed = parseName(text, at: n, origin: apex, reader: reader, what: "\(label) in \(what)", allowWildcard: false)
+            noteRelative(parsed, text, "\(label) in \(what)", n, reader)
+            return parsed
         }
         var out: [RData] = []
         switch type {

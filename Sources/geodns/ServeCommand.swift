@@ -57,14 +57,14 @@ struct ServeCommand: ParsableCommand {
         let started = DispatchTime.now()
         var catalog: Catalog
         do {
-            catalog = try PolicyLoader.load(path: options.config)
+            catalog = try PolicyLoader.load(path: options.path)
         } catch {
             logger.critical("cannot load the policy:\n\(error)")
             throw ExitCode.failure
         }
         let loadMs = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
         logger.info("policy loaded", metadata: [
-            "file": "\(options.config)", "zones": "\(catalog.zones.count)",
+            "file": "\(options.path)", "zones": "\(catalog.zones.count)",
             "database": "\(catalog.settings.databasePath ?? "none")", "ms": "\(Int(loadMs))",
         ])
         if let report = catalog.report { logger.info("\(report)") }
@@ -84,7 +84,7 @@ struct ServeCommand: ParsableCommand {
             }
             overrides.append(address)
         }
-        let server = DNSServer(catalog: catalog, configPath: options.config, logger: logger,
+        let server = DNSServer(catalog: catalog, configPath: options.path, logger: logger,
                                threads: threads ?? DNSServer.defaultThreadCount,
                                listen: overrides.isEmpty ? nil : overrides,
                                udpEngine: engine)

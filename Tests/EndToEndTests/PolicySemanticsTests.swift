@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+
+/// Issue 17, as an operator sees it: the real daemon with GeoLite2-City queried with `dig`, and
+/// the `geodns` commands run as CI runs them.
+@Suite(.serialized) struct PolicySemanticsTests {
+    static func policy(geoip: String) -> String {
+        """
+        server: { geoip: \(geoip) }
+        regions:
+          asia:   { continents: [AS] }
+          korea:  { countries: [KR] }
+          europe: { continents: [EU] }
+          office: { networks: [81.2.69.0/24] }
+        pools:
+          as-web:     { A: 198.51.100.30 }
+          kr-web:     { A: 198.51.100.31 }
+          eu-web:     { A: 198.51.100.10 }
+          office-web: { A: 198.51.100.99 }
+          global-web: { A: 198.51.100.1 }
+        zones:
+          example.com:
+            soa: { mname: ns1.example.com., rname: hostmaster.example.com., serial: 1, minimum: 300 }
+            ns: [ns1.example.com.]
+            records:
+              "@":  { ttl: 3600, MX: [[10, mx.example.com.]], TXT: ["v=spf1 mx -all"] }
+              ns1:  { A: 192.0.2.53 }
+              mx:   { A: 192.0.2.25 }
+            steer:
+              "@": { ttl: 60, regions: { asia: [as-web], europe: [eu-web] }, default: global-web }
+              www: { ttl: 60, regions: { asia: [as-web], europe: [eu-web] }, default: global-web }
+              cdn: { ttl: 60, regions: { korea: [kr-web], asia: [as-web], office: [office-web] }, default: global-web }
+
+        """
+    }
+
+    /// The Korean client of `www` gets asia's pool while `cdn` uses korea's; the office network
+    /// listed by `cdn` only leaves `www` on europe; the steered apex answers its MX and TXT.
+    @Test(.enabled(if: Paths.geoLite2City != nil, "GeoLite2-City (PyPI maxminddb-geolite2) is not installed"))
+    func geoLite2RegionFallThroughAndApexRecordsOverDNS() throws {
+        let dir = try PolicyDir(yaml: Self.policy(geoip: try #require(Paths.geoLite2City)))
+        defer { dir.remove() }
+        let daemon = try Daemon(config: dir.configPath, readyTimeout: 240)
+        defer { daemon.stop() }
+        let www = daemon.dig("www.example.com", "A", subnet: "1.11.0.0/24")
+        #expect(www.data("A") == ["198.51.100.30"], "\(www)")
+        #expect((www.ecsScope ?? 0) > 0 && (www.ecsScope ?? 99) <= 24, "\(www)")
+        let cdn = daemon.dig("cdn.example.com", "A", subnet: "1.11.0.0/24")
+        #expect(cdn.data("A") == ["198.51.100.31"], "\(cdn)")
+        #expect(daemon.dig("www.example.com", "A", subnet: "81.2.69.0/24").data("A") == ["198.51.100.10"])
+        let office = daemon.dig("cdn.example.com", "A", subnet: "81.2.69.0/24")
+        #expect(office.data("A") == ["198.51.100.99"] && office.ecsScope == 24, "\(office)")
+        // Outside the office, in Europe: cdn lists no European region, so its default.
+        #expect(daemon.dig("cdn.example.com", "A", subnet: "81.2.70.0/24").data("A") == ["198.51.100.1"])
+
+        let mx = daemon.dig("example.com", "MX", subnet: "1.11.0.0/24")
+        #expect(mx.status == "NOERROR" && mx.flags.contains("aa") && mx.data("MX") == ["10 mx.example.com."], "\(mx)")
+        #expect(mx.ecsScope == 0, "static data does not depend on the client: \(mx)")
+        let txt = daemon.dig("example.com", "TXT")
+        #expect(txt.data("TXT") == ["\"v=spf1 mx -all\""], "\(txt)")
+        #expect(daemon.dig("example.com", "A", subnet: "1.11.0.0/24").data("A") == ["198.51.100.30"])
+        #expect(daemon.dig("example.com", "SOA").answer.count == 1)
+
+        // explain shows the chain it walked.
+        let explain = run(Paths.geodns, ["explain", "--config", dir.configPath, "www.example.com", "A", "--subnet", "1.11.0.0/24"], timeout: 240)
+        #expect(explain.status == 0, "\(explain.stderr)")
+        #expect(explain.stdout.contains("region chain: korea (country KR) -> asia (continent AS)"), "\(explain.stdout)")
+        #expect(explain.stdout.contains("regions walked: korea (not listed) -> asia (listed)"), "\(explain.stdout)")
+        #expect(explain.stdout.contains("-> pool as-web"), "\(explain.stdout)")
+    }
+
+    static let relativeTargets = """
+    pools:
+      web: { A: 192.0.2.1 }
+    zones:
+      example.com:
+        soa: { mname: ns1.example.com., rname: hostmaster.example.com., serial: 1 }
+        ns: [ns1]
+        records:
+          ns1:   { A: 192.0.2.53 }
+          alias: { CNAME: cdn.example.net }
+        steer:
+          www: { default: web }
+    tests:
+      - { query: www.example.com A, expect: [192.0.2.1] }
+
+    """
+
+    /// A relative target that goes nowhere is a warning with the expanded name and the fix;
+    /// `--strict` makes it fail; every command takes the policy as FILE or --config FILE.
+    @Test func relativeTargetWarningStrictAndBothPolicyForms() throws {
+        let dir = try PolicyDir(yaml: Self.relativeTargets)
+        defer { dir.remove() }
+        let path = dir.configPath
+        let plain = run(Paths.geodns, ["check", path])
+        #expect(plain.status == 0, "\(plain.stderr)")
+        #expect(plain.stderr.contains("config.yaml:9:23: warning: 'cdn.example.net' (target in CNAME at alias.example.com.) is relative: it expands to cdn.example.net.example.com., which has no records in example.com.; write 'cdn.example.net.' (final dot) if you mean that absolute name"), "\(plain.stderr)")
+        let strict = run(Paths.geodns, ["check", "--strict", path])
+        #expect(strict.status != 0, "\(strict.stdout)")
+        #expect(strict.stderr.contains("1 warning(s), and --strict makes warnings fail"), "\(strict.stderr)")
+        #expect(run(Paths.geodns, ["check", "--strict", "--config", path]).status != 0)
+        let viaOption = run(Paths.geodns, ["check", "--config", path])
+        #expect(viaOption.status == 0 && viaOption.stdout.split(separator: "\n").first == plain.stdout.split(separator: "\n").first, "\(viaOption.stdout)")
+        // Fixed: --strict passes.
+        try dir.write(Self.relativeTargets.replacingOccurrences(of: "CNAME: cdn.example.net }", with: "CNAME: cdn.example.net. }"))
+        let fixed = run(Paths.geodns, ["check", "--strict", path])
+        #expect(fixed.status == 0 && !fixed.stderr.contains("warning"), "\(fixed.stderr)")
+        for args in [["test", path], ["test", "--config", path], ["test", "-c", path]] {
+            let r = run(Paths.geodns, args)
+            #expect(r.status == 0 && r.stdout.contains("1 passed, 0 failed"), "\(args): \(r.stdout)\(r.stderr)")
+        }
+        for args in [["explain", "www.example.com", "A", path, "--subnet", "192.0.2.0/24"],
+                     ["explain", "www.example.com", path, "--subnet", "192.0.2.0/24"],
+                     ["explain", "--config", path, "www.example.com", "--subnet", "192.0.2.0/24"]] {
+            let r = run(Paths.geodns, args)
+            #expect(r.status == 0 && r.stdout.contains("www.example.com. 60 IN A 192.0.2.1"), "\(args): \(r.stdout)\(r.stderr)")
+        }
+        let twice = run(Paths.geodns, ["check", "--config", path, "/elsewhere.yaml"])
+        #expect(twice.status != 0 && twice.stderr.contains("the policy is given twice"), "\(twice.stderr)")
+    }
+}
