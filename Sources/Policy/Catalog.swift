@@ -118,7 +118,17 @@ public struct RRSet: Sendable, Hashable {
     public var type: RRType
     public var ttl: UInt32
     public var rdata: [RData]
+    /// A pool's `order: rotate`: answered rotated by the query's ID (`rdata` from index
+    /// id % count on, then wrapped), so each query gets its rotation and a retransmission the same.
+    public var rotate = false
     public init(type: RRType, ttl: UInt32, rdata: [RData]) { self.type = type; self.ttl = ttl; self.rdata = rdata }
+
+    /// The records in the order a query with ID `id` gets them.
+    public func ordered(forQueryID id: UInt16) -> [RData] {
+        guard rotate, rdata.count > 1 else { return rdata }
+        let k = Int(id) % rdata.count
+        return Array(rdata[k...] + rdata[..<k])
+    }
 }
 
 public struct Zone: Sendable {

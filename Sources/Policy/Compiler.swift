@@ -219,9 +219,13 @@ enum Compiler {
         if let target = pool.cname { return .cname(pool: pool.name, target: target) }
         switch type {
         case .a where !pool.a.isEmpty:
-            return .records(pool: pool.name, rrset: RRSet(type: .a, ttl: ttl, rdata: pool.a.map { .a($0) }))
+            var set = RRSet(type: .a, ttl: ttl, rdata: pool.a.map { .a($0) })
+            set.rotate = pool.rotate && set.rdata.count > 1
+            return .records(pool: pool.name, rrset: set)
         case .aaaa where !pool.aaaa.isEmpty:
-            return .records(pool: pool.name, rrset: RRSet(type: .aaaa, ttl: ttl, rdata: pool.aaaa.map { .aaaa($0) }))
+            var set = RRSet(type: .aaaa, ttl: ttl, rdata: pool.aaaa.map { .aaaa($0) })
+            set.rotate = pool.rotate && set.rdata.count > 1
+            return .records(pool: pool.name, rrset: set)
         default:
             return nil
         }
@@ -264,10 +268,10 @@ enum Compiler {
 
     /// An answer's identity on the wire (pool names aside).
     enum AnswerKey: Hashable {
-        case records([RData]), cname(DomainName), noData
+        case records([RData], rotate: Bool), cname(DomainName), noData
         init(_ a: SteeredAnswer) {
             switch a {
-            case .records(_, let set): self = .records(set.rdata)
+            case .records(_, let set): self = .records(set.rdata, rotate: set.rotate)
             case .cname(_, let target): self = .cname(target)
             case .noData: self = .noData
             }

@@ -261,8 +261,15 @@ extension PolicyLoader {
                     guard let text = reader.scalar(items[0], "a CNAME target") else { continue }
                     // Pools belong to no zone: a target is always absolute.
                     pool.cname = parseName(text, at: items[0], origin: .root, reader: reader, what: "CNAME target in \(what)", allowWildcard: false)
+                case "ORDER":
+                    guard let text = reader.scalar(pair.value, "\(what) order") else { continue }
+                    switch text.lowercased() {
+                    case "fixed": pool.rotate = false
+                    case "rotate": pool.rotate = true
+                    default: reader.error(pair.value, "\(what) order must be fixed or rotate, found '\(text)'")
+                    }
                 default:
-                    reader.error(pair.keyNode, YAMLReader.unknownKey(pair.key, in: what, known: ["A", "AAAA", "CNAME"]))
+                    reader.error(pair.keyNode, YAMLReader.unknownKey(pair.key, in: what, known: ["A", "AAAA", "CNAME", "order"]))
                 }
             }
             if let c = cnameNode, addressNode != nil {

@@ -19,6 +19,8 @@ struct PoolSpec {
     var a: [IPv4Address] = []
     var aaaa: [IPv6Address] = []
     var cname: DomainName? = nil
+    /// `order: rotate` (default `fixed`): see `RRSet.rotate`.
+    var rotate = false
 }
 
 struct SteerSpec {

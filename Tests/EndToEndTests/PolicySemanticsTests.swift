@@ -69,6 +69,44 @@ import Testing
         #expect(explain.stdout.contains("-> pool as-web"), "\(explain.stdout)")
     }
 
+    /// `order: rotate`: 100 dig queries (random IDs) see every rotation of the pool, each with
+    /// all its addresses; a fixed pool keeps its written order every time.
+    @Test func rotationObservedOver100Queries() throws {
+        let dir = try PolicyDir(yaml: """
+        server: { geoip: data/geodns-demo.mmdb }
+        regions:
+          europe: { continents: [EU] }
+        pools:
+          eu-web: { A: [198.51.100.10, 198.51.100.11, 198.51.100.12], order: rotate }
+          fixed:  { A: [192.0.2.3, 192.0.2.1, 192.0.2.2], order: fixed }
+        zones:
+          example.com:
+            soa: { mname: ns1.example.com., rname: hostmaster.example.com., serial: 1 }
+            ns: [ns1.example.com.]
+            records: { ns1: { A: 192.0.2.53 } }
+            steer:
+              www: { regions: { europe: [eu-web] }, default: fixed }
+
+        """)
+        defer { dir.remove() }
+        let daemon = try Daemon(config: dir.configPath)
+        defer { daemon.stop() }
+        var orders: [[String]: Int] = [:]
+        for i in 0..<100 {
+            let r = daemon.dig("www.example.com", "A", subnet: "81.2.69.0/24", i % 2 == 0 ? [] : ["+tcp"])
+            let order = r.answer.filter { $0.type == "A" }.map(\.data)
+            #expect(order.sorted() == ["198.51.100.10", "198.51.100.11", "198.51.100.12"], "\(r)")
+            orders[order, default: 0] += 1
+        }
+        #expect(Set(orders.keys) == [["198.51.100.10", "198.51.100.11", "198.51.100.12"],
+                                     ["198.51.100.11", "198.51.100.12", "198.51.100.10"],
+                                     ["198.51.100.12", "198.51.100.10", "198.51.100.11"]], "\(orders)")
+        for _ in 0..<10 {
+            let r = daemon.dig("www.example.com", "A", subnet: "8.8.8.0/24")
+            #expect(r.answer.map(\.data) == ["192.0.2.3", "192.0.2.1", "192.0.2.2"], "\(r)")
+        }
+    }
+
     static let relativeTargets = """
     pools:
       web: { A: 192.0.2.1 }
