@@ -22,6 +22,9 @@ public struct Catalog: Sendable {
     /// What the region table's values stand for: chain id -> regions containing the client,
     /// most specific first (`RegionChains`). Set by `PolicyLoader`.
     public var regionChains = RegionChains(regionCount: 0)
+    /// The database's metadata in one line (type, tree, nodes, build time, languages), kept
+    /// after `dropExplainData` for the daemon's load and reload logs.
+    public var databaseSummary: String?
     /// Compile time and table sizes (set by `PolicyLoader`).
     public var report: CompileReport?
     /// Problems that do not stop the policy loading (`file:line:column: warning: ...`), e.g.

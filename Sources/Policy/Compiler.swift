@@ -3,10 +3,10 @@ import GeoIP
 
 /// Turns a validated `PolicySpec` plus a database into the immutable `Catalog`.
 enum Compiler {
-    static func compile(_ spec: PolicySpec, database: GeoIPDatabase?, sourcePath: String) -> Catalog {
+    static func compile(_ spec: PolicySpec, database: GeoIPDatabase?, sourcePath: String, facts: DatabaseFacts? = nil) -> Catalog {
         let clock = ContinuousClock()
         let start = clock.now
-        let (regionTable, chains, visited, walk) = regionTable(spec.regions, networks: spec.regionNetworks, database: database)
+        let (regionTable, chains, visited, walk) = regionTable(spec.regions, networks: spec.regionNetworks, database: database, facts: facts)
 
         var cache: [[Int]: DecisionTable] = [:]
         // One `Steering` per distinct rule: names whose rule is the same (often the same YAML
@@ -39,6 +39,7 @@ enum Compiler {
                               sourcePath: sourcePath, database: database)
         catalog.regionTable = regionTable
         catalog.regionChains = chains
+        catalog.databaseSummary = database.map { PolicyLoader.describe($0.metadata, path: spec.settings.databasePath) }
         catalog.report = CompileReport(
             duration: clock.now - start, databaseNetworks: visited, databaseWalk: walk,
             regionRunsV4: regionTable.v4.count, regionRunsV6: regionTable.v6.count, regionChains: chains.count,
@@ -78,11 +79,12 @@ enum Compiler {
     /// database's networks (base layer) and the regions' explicit networks (override layer, put
     /// in front of the database's chain). The walk is streamed into runs (`RegionTableBuilder`);
     /// the returned duration is the walk's.
-    static func regionTable(_ regions: [Region], networks: [[IPNetwork]], database: GeoIPDatabase?) -> (DecisionTable, RegionChains, Int, Duration) {
+    static func regionTable(_ regions: [Region], networks: [[IPNetwork]], database: GeoIPDatabase?,
+                            facts: DatabaseFacts? = nil) -> (DecisionTable, RegionChains, Int, Duration) {
         let noMatch = regions.count
         var chains = RegionChains(regionCount: regions.count)
         var builder = RegionTableBuilder(noMatch: noMatch, aliases: ipv4AliasPrefixes(database))
-        let (visited, walk) = walkDatabase(database, regions: regions, chains: &chains) { network, label in
+        let (visited, walk) = walkDatabase(database, regions: regions, chains: &chains, facts: facts) { network, label in
             switch network.family {
             case .v4: builder.add(v4: UInt32(truncatingIfNeeded: network.address), prefixLength: network.prefixLength, value: label)
             case .v6: builder.add(v6: network.address, prefixLength: network.prefixLength, value: label)
@@ -104,13 +106,16 @@ enum Compiler {
     /// one region per key kind and subdivision level). Returns the networks visited and the
     /// walk's duration.
     static func walkDatabase(_ database: GeoIPDatabase?, regions: [Region], chains: inout RegionChains,
-                             _ add: (GeoNetwork, Int32) -> Void) -> (Int, Duration) {
+                             facts: DatabaseFacts? = nil, _ add: (GeoNetwork, Int32) -> Void) -> (Int, Duration) {
         let matcher = RegionMatcher(regions)
         var visited = 0
         let clock = ContinuousClock()
         let start = clock.now
         if let database, !matcher.isEmpty {
-            database.enumerateNetworks(labelling: { chains.id(matcher.chain($0)) }) { network, label in
+            database.enumerateNetworks(labelling: { record in
+                facts?.note(record)
+                return chains.id(matcher.chain(record))
+            }) { network, label in
                 visited += 1
                 add(network, label)
             }

@@ -210,6 +210,7 @@ extension PolicyLoader {
             spec.regions.append(region)
             spec.regionNetworks.append(networks)
         }
+        spec.selectorPositions = owners.mapValues(\.at)
     }
 
     // MARK: pools

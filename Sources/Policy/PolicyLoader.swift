@@ -101,7 +101,12 @@ public enum PolicyLoader {
         for (i, region) in spec.regions.enumerated() where !used.contains(i) {
             reader.warn(spec.regionPositions[i], "region '\(region.name)' is not used by any steered name")
         }
-        var catalog = Compiler.compile(spec, database: database, sourcePath: path)
+        let facts = DatabaseFacts(regions: spec.regions)
+        var catalog = Compiler.compile(spec, database: database, sourcePath: path, facts: facts)
+        if let database, catalog.report?.databaseNetworks ?? 0 > 0 {
+            checkMatchable(spec, facts: facts, metadata: database.metadata, reader: reader)
+            if reader.hasErrors { throw PolicyError(reader.diagnostics.sorted { ($0.line, $0.column) < ($1.line, $1.column) }) }
+        }
         catalog.warnings = reader.warnings.sorted { ($0.line, $0.column) < ($1.line, $1.column) }
         return catalog
     }

@@ -8,6 +8,8 @@ struct PolicySpec {
     var regionNetworks: [[IPNetwork]] = []
     var regionIndex: [String: RegionID] = [:]
     var regionPositions: [SourcePosition] = []
+    /// "asn 15169", "subdivision US-NY", ... -> where it is written (for database checks).
+    var selectorPositions: [String: SourcePosition] = [:]
     var pools: [PoolSpec] = []
     var poolIndex: [String: Int] = [:]
     var zones: [ZoneSpec] = []

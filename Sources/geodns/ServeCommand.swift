@@ -68,6 +68,7 @@ struct ServeCommand: ParsableCommand {
             "database": "\(catalog.settings.databasePath ?? "none")", "ms": "\(Int(loadMs))",
         ])
         if let report = catalog.report { logger.info("\(report)") }
+        if let summary = catalog.databaseSummary { logger.info("\(summary)") }
         for warning in catalog.warnings { logger.warning("\(warning)") }
         // Queries use the compiled tables only: this was the last reference to the database,
         // so dropping it unmaps the file for the whole serve (Catalog.dropExplainData).

@@ -105,6 +105,16 @@ import Testing
             let r = daemon.dig("www.example.com", "A", subnet: "8.8.8.0/24")
             #expect(r.answer.map(\.data) == ["192.0.2.3", "192.0.2.1", "192.0.2.2"], "\(r)")
         }
+        // The database's metadata is logged at load and at every swap.
+        let summary = "type GeoDNS-City, IPv6 tree"
+        #expect(daemon.log.components(separatedBy: summary).count - 1 == 1, "\(daemon.log)")
+        daemon.signal(SIGHUP)
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, !daemon.log.contains("policy reloaded") { usleep(50_000) }
+        usleep(200_000)
+        let log = daemon.log
+        #expect(log.components(separatedBy: summary).count - 1 == 2, "\(log)")
+        #expect(log.contains("built 2025-11-26T00:00:00Z") && log.contains("nodes (record size"), "\(log)")
     }
 
     static let relativeTargets = """
