@@ -66,10 +66,18 @@ extension Catalog {
             match.compiledScope = hit.scope
         }
         if let database {
-            let lookup: GeoLookup
-            switch client {
-            case .v4(let a): lookup = database.lookup(ipv4: a)
-            case .v6(let a): lookup = database.lookup(ipv6: a)
+            func find(_ db: GeoIPDatabase) -> GeoLookup {
+                switch client {
+                case .v4(let a): return db.lookup(ipv4: a)
+                case .v6(let a): return db.lookup(ipv6: a)
+                }
+            }
+            var lookup = find(database)
+            if databases.count > 1 {
+                // Several databases: the merged record, on the block inside every one's network.
+                let found = databases.map { (lookup: find($0.database), fields: $0.fields) }
+                lookup = GeoLookup(record: GeoRecord.merged(found.map { ($0.lookup.record, $0.fields) }),
+                                   prefixLength: found.map(\.lookup.prefixLength).max() ?? 0)
             }
             if let record = lookup.record {
                 match.record = record

@@ -25,6 +25,9 @@ public struct Catalog: Sendable {
     /// The database's metadata in one line (type, tree, nodes, build time, languages), kept
     /// after `dropExplainData` for the daemon's load and reload logs.
     public var databaseSummary: String?
+    /// With several `server.geoip` databases, all of them (`database` is the first), for
+    /// `geodns explain`; dropped with it.
+    public var databases: [GeoSource] = []
     /// Compile time and table sizes (set by `PolicyLoader`).
     public var report: CompileReport?
     /// Problems that do not stop the policy loading (`file:line:column: warning: ...`), e.g.
@@ -48,6 +51,7 @@ public struct Catalog: Sendable {
     /// replacing the file cannot fault the mapping under a running server.
     public mutating func dropExplainData() {
         database = nil
+        databases = []
         regionTable = nil
     }
 
@@ -80,6 +84,9 @@ public struct ServerSettings: Sendable, Equatable {
     public var listen: [ListenAddress] = [ListenAddress(host: "127.0.0.1", port: 5353)]
     /// Absolute path of the MaxMind database (relative paths in YAML resolve against the config's folder).
     public var databasePath: String?
+    /// Every `server.geoip` database in order (a path, a list, or `{ location:, asn: }`);
+    /// `databasePath` is the first one's.
+    public var databases: [DatabaseSource] = []
     public var ecs = ECS()
     /// Our EDNS UDP payload size: the most we send over UDP (RFC 6891, DNS flag day 2020: 1232).
     public var udpPayloadSize: UInt16 = 1232

@@ -3,10 +3,13 @@ import GeoIP
 
 /// Turns a validated `PolicySpec` plus a database into the immutable `Catalog`.
 enum Compiler {
-    static func compile(_ spec: PolicySpec, database: GeoIPDatabase?, sourcePath: String, facts: DatabaseFacts? = nil) -> Catalog {
+    static func compile(_ spec: PolicySpec, database: GeoIPDatabase?, sourcePath: String, facts: DatabaseFacts? = nil,
+                        sources: [GeoSource] = []) -> Catalog {
         let clock = ContinuousClock()
         let start = clock.now
-        let (regionTable, chains, visited, walk) = regionTable(spec.regions, networks: spec.regionNetworks, database: database, facts: facts)
+        let (regionTable, chains, visited, walk) = sources.count > 1 && !RegionMatcher(spec.regions).isEmpty
+            ? mergedRegionTable(spec.regions, networks: spec.regionNetworks, sources: sources, facts: facts)
+            : regionTable(spec.regions, networks: spec.regionNetworks, database: database, facts: facts)
 
         var cache: [[Int]: DecisionTable] = [:]
         // One `Steering` per distinct rule: names whose rule is the same (often the same YAML
@@ -40,6 +43,12 @@ enum Compiler {
         catalog.regionTable = regionTable
         catalog.regionChains = chains
         catalog.databaseSummary = database.map { PolicyLoader.describe($0.metadata, path: spec.settings.databasePath) }
+        if sources.count > 1 {
+            catalog.databases = sources
+            catalog.databaseSummary = zip(sources, spec.settings.databases)
+                .map { PolicyLoader.describe($0.0.database.metadata, path: $0.1.path) + " (read for \($0.1.fields.rawValue))" }
+                .joined(separator: "\n")
+        }
         catalog.report = CompileReport(
             duration: clock.now - start, databaseNetworks: visited, databaseWalk: walk,
             regionRunsV4: regionTable.v4.count, regionRunsV6: regionTable.v6.count, regionChains: chains.count,

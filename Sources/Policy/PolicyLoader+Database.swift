@@ -30,7 +30,7 @@ extension PolicyLoader {
             if let first = region.asns.first, !facts.hasASN, let at = spec.selectorPositions["asn \(first)"] {
                 let list = region.asns.prefix(3).map { "AS\($0)" }.joined(separator: ", ") + (region.asns.count > 3 ? ", ..." : "")
                 reader.error(at, "region '\(region.name)': asns (\(list)) can never match: the database (\(db)) has no ASN data; "
-                             + "point server.geoip at one that has (GeoLite2-ASN, DB-IP ASN, or one built with `geodns mmdb build` from a CSV with an asn column), or use networks:")
+                             + "add one beside it, server.geoip: { location: FILE, asn: FILE } (GeoLite2-ASN, DB-IP ASN, or one built by `geodns mmdb build` from a network,asn CSV), or use networks:")
             }
             for code in region.subdivisions {
                 let parts = code.split(separator: "-", maxSplits: 1).map(String.init)

@@ -80,12 +80,16 @@ public enum PolicyLoader {
         if let node = top["tests"] { parseTests(node, reader: reader, into: &spec) }
 
         var database = given
-        if openDatabase, let dbPath = spec.settings.databasePath, !reader.hasErrors {
-            do {
-                database = try GeoIPDatabase(path: dbPath)
-            } catch {
-                reader.error(spec.geoipMark, "cannot open the GeoIP database: \(error)")
+        var sources: [GeoSource] = []
+        if openDatabase, !reader.hasErrors {
+            for source in spec.settings.databases {
+                do {
+                    sources.append(GeoSource(database: try GeoIPDatabase(path: source.path), fields: source.fields))
+                } catch {
+                    reader.error(spec.geoipMark, "cannot open the GeoIP database: \(error)")
+                }
             }
+            database = sources.first?.database
         }
         guard !reader.hasErrors else {
             throw PolicyError(reader.diagnostics.sorted { ($0.line, $0.column) < ($1.line, $1.column) })
@@ -102,7 +106,7 @@ public enum PolicyLoader {
             reader.warn(spec.regionPositions[i], "region '\(region.name)' is not used by any steered name")
         }
         let facts = DatabaseFacts(regions: spec.regions)
-        var catalog = Compiler.compile(spec, database: database, sourcePath: path, facts: facts)
+        var catalog = Compiler.compile(spec, database: database, sourcePath: path, facts: facts, sources: sources)
         if let database, catalog.report?.databaseNetworks ?? 0 > 0 {
             checkMatchable(spec, facts: facts, metadata: database.metadata, reader: reader)
             if reader.hasErrors { throw PolicyError(reader.diagnostics.sorted { ($0.line, $0.column) < ($1.line, $1.column) }) }

@@ -117,6 +117,52 @@ import Testing
         #expect(log.contains("built 2025-11-26T00:00:00Z") && log.contains("nodes (record size"), "\(log)")
     }
 
+    /// `asns:` steering with GeoLite2-City plus an ASN database built from a `network,asn` CSV
+    /// by `geodns mmdb build`; without the ASN database `check` says why asns: cannot match.
+    @Test(.enabled(if: Paths.geoLite2City != nil, "GeoLite2-City (PyPI maxminddb-geolite2) is not installed"))
+    func geoLite2PlusASNDatabaseBuiltFromCSV() throws {
+        let city = try #require(Paths.geoLite2City)
+        let dir = try PolicyDir(yaml: "")
+        defer { dir.remove() }
+        let csv = dir.url.appendingPathComponent("asn.csv").path
+        try "# build_epoch: 1764115200\nnetwork,asn\n1.11.0.0/16,AS4766\n8.8.8.0/24,15169\n".write(toFile: csv, atomically: true, encoding: .utf8)
+        let asn = dir.url.appendingPathComponent("asn.mmdb").path
+        let build = run(Paths.geodns, ["mmdb", "build", csv, "-o", asn, "--database-type", "GeoDNS-ASN"])
+        #expect(build.status == 0, "\(build.stderr)")
+        _ = run("/bin/chmod", ["a+r", asn])
+        let yaml = { (geoip: String) in """
+            server: { geoip: \(geoip) }
+            regions:
+              asia: { continents: [AS] }
+              kt:   { asns: [4766] }
+            pools:
+              as-web: { A: 198.51.100.30 }
+              kt-web: { A: 198.51.100.40 }
+              global: { A: 198.51.100.1 }
+            zones:
+              example.com:
+                soa: { mname: ns1.example.com., rname: hostmaster.example.com., serial: 1 }
+                ns: [ns1.example.com.]
+                records: { ns1: { A: 192.0.2.53 } }
+                steer:
+                  www: { regions: { kt: [kt-web], asia: [as-web] }, default: global }
+
+            """ }
+        try dir.write(yaml(city))
+        let noASN = run(Paths.geodns, ["check", dir.configPath], timeout: 240)
+        #expect(noASN.status != 0 && noASN.stderr.contains("config.yaml:4:18: region 'kt': asns (AS4766) can never match: the database (GeoLite2-City) has no ASN data"), "\(noASN.stderr)")
+        try dir.write(yaml("{ location: \(city), asn: asn.mmdb }"))
+        let ok = run(Paths.geodns, ["check", "--strict", dir.configPath], timeout: 240)
+        #expect(ok.status == 0, "\(ok.stdout)\(ok.stderr)")
+        let daemon = try Daemon(config: dir.configPath, readyTimeout: 240)
+        defer { daemon.stop() }
+        let kt = daemon.dig("www.example.com", "A", subnet: "1.11.0.0/24")
+        #expect(kt.data("A") == ["198.51.100.40"] && kt.ecsScope == 16, "\(kt)")
+        let asia = daemon.dig("www.example.com", "A", subnet: "1.0.16.0/24")
+        #expect(asia.data("A") == ["198.51.100.30"], "\(asia)")
+        #expect(daemon.log.contains("type GeoLite2-City") && daemon.log.contains("type GeoDNS-ASN"), "\(daemon.log)")
+    }
+
     static let relativeTargets = """
     pools:
       web: { A: 192.0.2.1 }

@@ -33,7 +33,7 @@ import Testing
     func geoLite2CityHasNoASNsAndNoUSCAL() throws {
         let db = try GeoIPDatabase(path: try #require(geoLite2Path))
         let asn = Self.errors(Self.policy("  r: { asns: [15169, AS36040] }"), db)
-        #expect(asn == ["t.yaml:2:15: region 'r': asns (AS15169, AS36040) can never match: the database (GeoLite2-City) has no ASN data; point server.geoip at one that has (GeoLite2-ASN, DB-IP ASN, or one built with `geodns mmdb build` from a CSV with an asn column), or use networks:"], "\(asn)")
+        #expect(asn == ["t.yaml:2:15: region 'r': asns (AS15169, AS36040) can never match: the database (GeoLite2-City) has no ASN data; add one beside it, server.geoip: { location: FILE, asn: FILE } (GeoLite2-ASN, DB-IP ASN, or one built by `geodns mmdb build` from a network,asn CSV), or use networks:"], "\(asn)")
         let sub = Self.errors(Self.policy("  r: { subdivisions: [US-NY, US-CAL, GB-ENG, JP-13] }"), db)
         #expect(sub == ["t.yaml:2:30: subdivision US-CAL can never match: the database (GeoLite2-City) has no subdivision CAL of US; did you mean US-CA?"], "\(sub)")
         #expect(Self.errors(Self.policy("  r: { subdivisions: [US-CA, GB-ENG], countries: [KR] }"), db).isEmpty)
