@@ -121,9 +121,14 @@ enum Compiler {
         let clock = ContinuousClock()
         let start = clock.now
         if let database, !matcher.isEmpty {
+            var byKey: [UInt64: Int32] = [:]
             database.enumerateNetworks(labelling: { record in
                 facts?.note(record)
-                return chains.id(matcher.chain(record))
+                guard let key = matcher.chainKey(record) else { return chains.id(matcher.chain(record)) }
+                if let id = byKey[key] { return id }
+                let id = chains.id(matcher.chain(record))
+                byKey[key] = id
+                return id
             }) { network, label in
                 visited += 1
                 add(network, label)

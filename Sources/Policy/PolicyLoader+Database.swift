@@ -15,7 +15,7 @@ final class DatabaseFacts {
 
     func note(_ record: GeoRecord) {
         if !hasASN, record.asn != nil { hasASN = true }
-        if let c = record.country, countries.contains(c) {
+        if !countries.isEmpty, let c = record.country, countries.contains(c) {
             for s in record.subdivisions { subdivisions[c, default: []].insert(RegionMatcher.bare(s)) }
         }
     }

@@ -60,6 +60,34 @@ struct RegionMatcher {
         return out
     }
 
+    /// `chain(record)` packed into an integer (12 bits per region id + 1, at most five), so the
+    /// compile loop can find an interned chain without building an array per record; nil when
+    /// it does not fit (then the caller builds the array).
+    @inline(__always)
+    func chainKey(_ record: GeoRecord) -> UInt64? {
+        var key: UInt64 = 0
+        var count = 0
+        var fits = true
+        @inline(__always) func add(_ id: RegionID?) {
+            guard let id else { return }
+            guard id < 4095, count < 5 else { fits = false; return }
+            let v = UInt64(id + 1)
+            var k = key, i = 0
+            while i < count { if k & 0xFFF == v { return }; k >>= 12; i += 1 }   // already in the chain
+            key |= v << UInt64(12 * count)
+            count += 1
+        }
+        if !byASN.isEmpty, let asn = record.asn { add(byASN[asn]) }
+        if let country = record.country {
+            if !bySubdivision.isEmpty, let subs = bySubdivision[country] {
+                for s in record.subdivisions.reversed() { add(subs[RegionMatcher.bare(s)]) }
+            }
+            add(byCountry[country])
+        }
+        if let c = record.continent { add(byContinent[c]) }
+        return fits ? key : nil
+    }
+
     /// The regions of `matches`, for the compile loop (no rule text).
     func chain(_ record: GeoRecord) -> [RegionID] {
         var out: [RegionID] = []
