@@ -62,10 +62,9 @@ extension Compiler {
             let sourceAliases = ipv4AliasPrefixes(source.database)
             for a in sourceAliases where !aliases.contains(where: { $0.address == a.address && $0.length == a.length }) { aliases.append(a) }
             var builder = RegionTableBuilder(noMatch: 0, aliases: sourceAliases)
-            var base4 = NetworkAggregator<UInt32>(), base6 = NetworkAggregator<UInt128>()
             let clock = ContinuousClock()
             let start = clock.now
-            source.database.enumerateNetworks(labelling: { record in
+            let label = { (record: GeoRecord) -> Int32 in
                 facts?.note(record)
                 var p = Projection()
                 if source.fields != .location, let asn = record.asn { p.hasASN = true; p.asn = matcher.byASN[asn] }
@@ -80,23 +79,30 @@ extension Compiler {
                 index[p] = i
                 list.append(p)
                 return i
-            }) { network, label in
+            }
+            source.database.enumerateNetworks(labelling: label) { network, label in
                 visited += 1
-                let p4 = min(max(network.prefixLength, 0), 32), p6 = min(max(network.prefixLength, 0), 128)
                 switch network.family {
-                case .v4:
-                    builder.add(v4: UInt32(truncatingIfNeeded: network.address), prefixLength: network.prefixLength, value: label)
-                    base4.add(address: UInt32(truncatingIfNeeded: network.address), prefixLength: p4, value: Int(label))
-                case .v6:
-                    builder.add(v6: network.address, prefixLength: network.prefixLength, value: label)
-                    base6.add(address: network.address, prefixLength: p6, value: Int(label))
+                case .v4: builder.add(v4: UInt32(truncatingIfNeeded: network.address), prefixLength: network.prefixLength, value: label)
+                case .v6: builder.add(v6: network.address, prefixLength: network.prefixLength, value: label)
                 }
             }
-            walk += clock.now - start
             var unused = RegionChains(regionCount: 0)
-            let table = builder.needsReference
-                ? referenceTable(base4: base4.networks, base6: base6.networks, overrides: [], aliases: sourceAliases, noMatch: 0, chains: &unused)
-                : builder.finish(overrides: [], chains: &unused)
+            let table: DecisionTable
+            if builder.needsReference {
+                // As for one database (`regionTable`): walk again keeping every network.
+                var base4 = NetworkAggregator<UInt32>(), base6 = NetworkAggregator<UInt128>()
+                source.database.enumerateNetworks(labelling: label) { network, label in
+                    switch network.family {
+                    case .v4: base4.add(address: UInt32(truncatingIfNeeded: network.address), prefixLength: min(max(network.prefixLength, 0), 32), value: Int(label))
+                    case .v6: base6.add(address: network.address, prefixLength: min(max(network.prefixLength, 0), 128), value: Int(label))
+                    }
+                }
+                table = referenceTable(base4: base4.networks, base6: base6.networks, overrides: [], aliases: sourceAliases, noMatch: 0, chains: &unused)
+            } else {
+                table = builder.finish(overrides: [], chains: &unused)
+            }
+            walk += clock.now - start
             tables.append(table)
             projections.append(list)
         }
