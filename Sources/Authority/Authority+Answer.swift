@@ -195,7 +195,14 @@ extension Authority {
                 // Minimal responses, as gdnsd sends them: no additional-section A/AAAA for NS, MX or
                 // SRV answers (RFC 1035 §3.3.9 allows it, resolvers do not need it); glue only in
                 // referrals, where it is needed.
-                appendRRSet(rrset, owner: name, to: &reply.answers)
+                if rrset.rotate {
+                    // A pool's `order: rotate`: the query's ID picks the rotation.
+                    for rdata in rrset.ordered(forQueryID: reply.header.id) {
+                        reply.answers.append(ResourceRecord(name: name, ttl: rrset.ttl, rdata: rdata))
+                    }
+                } else {
+                    appendRRSet(rrset, owner: name, to: &reply.answers)
+                }
                 return scope
             case .cname(let target, let ttl, let s):
                 scope = max(scope, s)

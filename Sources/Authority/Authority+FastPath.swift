@@ -124,6 +124,13 @@ extension Authority {
         let steered: [Steered]
         let steeredReplies: [Int32]
         let steeredBodies: [Int32]
+        /// Per steered reply (parallel to `steeredReplies`): how many rotations it has (0 or 1:
+        /// a fixed order) and where they start in `rotationReplies`/`rotationBodies`; a pool's
+        /// `order: rotate` answers rotation `query ID % count` (`RRSet.ordered(forQueryID:)`).
+        let rotationCounts: [Int32]
+        let rotationStarts: [Int32]
+        let rotationReplies: [Int32]
+        let rotationBodies: [Int32]
         let templates: [Template]
         let records: [TemplateRecord]
         let bodies: [Body]
@@ -171,6 +178,10 @@ extension Authority {
             planBodies = b.planBodies
             steeredReplies = b.steeredReplies
             steeredBodies = b.steeredBodies
+            rotationCounts = b.rotationCounts
+            rotationStarts = b.rotationStarts
+            rotationReplies = b.rotationReplies
+            rotationBodies = b.rotationBodies
             templates = b.templates
             records = b.records
             bodies = b.bodies
@@ -592,7 +603,13 @@ extension Authority.FastPath {
             let s = steered[Int(-(m.plan + 2))]
             let hit = decide(s, client)
             guard hit.value >= 0, hit.value < Int(s.replyCount) else { return decline }
-            body = steeredBodies[Int(s.replyStart) + hit.value]
+            let j = Int(s.replyStart) + hit.value
+            body = steeredBodies[j]
+            let rotations = Int(rotationCounts[j])
+            if rotations > 1 {
+                let id = Int(p[0]) << 8 | Int(p[1])
+                body = rotationBodies[Int(rotationStarts[j]) + id % rotations]
+            }
             if hit.scope > 0, usedECS { scope = min(Int(hit.scope), maxScope) }
         }
         guard body >= 0 else { return decline }
@@ -749,7 +766,12 @@ extension Authority.FastPath {
             let s = steered[Int(-(m.plan + 2))]
             let hit = decide(s, client)
             guard hit.value >= 0, hit.value < Int(s.replyCount) else { return .general }
-            template = steeredReplies[Int(s.replyStart) + hit.value]
+            let j = Int(s.replyStart) + hit.value
+            template = steeredReplies[j]
+            let rotations = Int(rotationCounts[j])
+            if rotations > 1 {
+                template = rotationReplies[Int(rotationStarts[j]) + Int(scratch.query.header.id) % rotations]
+            }
             guard template >= 0 else { return .general }
             if hit.scope > 0, let used { scope = min(hit.scope, used.maxScope) }
         }
@@ -797,6 +819,10 @@ extension Authority.FastPath {
         var steered: [Steered] = []
         var steeredReplies: [Int32] = []
         var steeredBodies: [Int32] = []
+        var rotationCounts: [Int32] = []
+        var rotationStarts: [Int32] = []
+        var rotationReplies: [Int32] = []
+        var rotationBodies: [Int32] = []
         var templates: [Template] = []
         var records: [TemplateRecord] = []
         var templateIndex: [TemplateKey: Int32] = [:]
@@ -1001,7 +1027,9 @@ extension Authority.FastPath {
             guard let decision = step.steering.decision(for: step.type) else { return general }
             var replies: [Int32] = []
             var replyBodies: [Int32] = []
+            var rotations: [(count: Int32, start: Int32)] = []
             for k in decision.answers.indices {
+                rotations.append((0, -1))
                 guard let client = Builder.representative(of: k, in: decision.table) else {
                     replies.append(Authority.FastPath.general)   // never chosen by the table
                     replyBodies.append(-1)
@@ -1019,13 +1047,52 @@ extension Authority.FastPath {
                 let template = template(m, qname: context.qname)
                 replies.append(template)
                 replyBodies.append(body(template: template, context))
+                // `order: rotate`: one reply per rotation, chosen by the query's ID.
+                if case .records(_, let set) = decision.answers[k], set.rotate, set.rdata.count > 1 {
+                    rotations[k] = rotationPlans(query, client: client, step: step, answer: decision.answers[k],
+                                                 count: set.rdata.count, context, forOther: forOther)
+                    if rotations[k].count == 0 {
+                        replies[replies.count - 1] = Authority.FastPath.general
+                        replyBodies[replyBodies.count - 1] = -1
+                    }
+                }
             }
             if replies.allSatisfy({ $0 == Authority.FastPath.general }) { return general }
             let index = Int32(steered.count)
             steered.append(Steered(table: decision.table, replyStart: Int32(steeredReplies.count), replyCount: Int32(replies.count)))
             steeredReplies.append(contentsOf: replies)
             steeredBodies.append(contentsOf: replyBodies)
+            for r in rotations {
+                rotationCounts.append(r.count)
+                rotationStarts.append(r.start)
+            }
             return (-(index + 2), -1)
+        }
+
+        /// The replies of a rotating answer, rotation r planned from a query with ID r (every
+        /// ID with the same residue gets the same bytes); count 0 when one cannot be planned.
+        mutating func rotationPlans(_ query: Query, client: ClientAddress, step: Authority.Trace.Steered,
+                                    answer: SteeredAnswer, count: Int, _ context: Context,
+                                    forOther: Bool) -> (count: Int32, start: Int32) {
+            guard count <= 256 else { return (0, -1) }
+            var replies: [Int32] = []
+            var replyBodies: [Int32] = []
+            for r in 0..<count {
+                var q = query
+                q.header.id = UInt16(r)
+                var t: Authority.Trace? = Authority.Trace()
+                let m = Authority.answer(q, client: client, catalog: catalog, trace: &t)
+                let s = t?.steered ?? []
+                guard s.count == 1, s[0].owner == step.owner, s[0].type == step.type, s[0].answer == answer,
+                      !(forOther && leadsIntoZones(m)) else { return (0, -1) }
+                let template = template(m, qname: context.qname)
+                replies.append(template)
+                replyBodies.append(body(template: template, context))
+            }
+            let start = Int32(rotationReplies.count)
+            rotationReplies.append(contentsOf: replies)
+            rotationBodies.append(contentsOf: replyBodies)
+            return (Int32(count), start)
         }
 
         /// Whether a reply holds a CNAME whose target is in one of our zones (the chain went on).

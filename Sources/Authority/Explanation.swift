@@ -25,6 +25,11 @@ public struct Explanation: Sendable, CustomStringConvertible {
         /// The pools tried in order (the region's list, then the default's), up to the one that
         /// answered; empty when the catalog does not carry the rule (`Steering.regionPools`).
         public var poolsTried: [String]
+        /// The region of the client's chain this name answered from: the first one it lists;
+        /// nil when it lists none of them (its default answered).
+        public var region: String? = nil
+        /// The regions of the chain walked past before it (regions this name does not list).
+        public var skipped: [String] = []
     }
 
     public var name: DomainName
@@ -56,6 +61,8 @@ public struct Explanation: Sendable, CustomStringConvertible {
     public var scopeReason: String
     /// Engine notes: wildcard synthesis, CNAME chain ends, fallbacks, refusals.
     public var notes: [String]
+    /// The catalog's regions (for naming the chain).
+    public var catalogRegions: [Region] = []
 
     public var description: String {
         var lines: [String] = []
@@ -76,6 +83,7 @@ public struct Explanation: Sendable, CustomStringConvertible {
                 add("database:", "no record for \(region.client)")
             }
             add("region:", (region.regionName ?? "(none)") + " — " + region.rule)
+            if region.chain.count > 1 { add("", "region chain: " + region.chainText(catalogRegions)) }
             if let compiled = region.compiledRegion, compiled != region.region {
                 add("", "note: the compiled table says region #\(compiled); the catalog may be hand-built")
             }
@@ -84,6 +92,10 @@ public struct Explanation: Sendable, CustomStringConvertible {
         for step in steered {
             let pool = step.pool.map { "pool \($0)" } ?? "no pool with \(step.type) data (fallback \(step.fallback.rawValue))"
             add("steered:", "\(step.owner) \(step.type) -> \(pool): \(step.data.joined(separator: ", "))")
+            if region != nil {
+                let walked = step.skipped.map { "\($0) (not listed)" } + [step.region.map { "\($0) (listed)" } ?? "default"]
+                add("", "regions walked: " + walked.joined(separator: " -> "))
+            }
             if !step.poolsTried.isEmpty {
                 let tried = step.poolsTried.map { $0 == step.pool ? "\($0) (answered)" : "\($0) (no \(step.type) data)" }
                 add("", "pools tried: " + tried.joined(separator: " -> "))
@@ -155,7 +167,9 @@ extension Authority {
         }
         out.region = catalog.classify(client)
         // The region the compiled tables use (the same as classify's unless hand-built).
-        let regionID = out.region.map { $0.compiledRegion ?? $0.region }
+        // The chain the compiled tables use (the same as classify's unless hand-built).
+        let chain: [RegionID] = out.region.map { $0.compiledChain ?? $0.chain.map(\.region) } ?? []
+        out.catalogRegions = catalog.regions
 
         var trace: Trace? = Trace()
         let reply = answer(query, client: client, catalog: catalog, trace: &trace)
@@ -171,10 +185,16 @@ extension Authority {
                     if !seen.contains(text) { seen.append(text) }
                 }
             }
-            return Explanation.SteeredStep(owner: step.owner, type: step.type, pool: pool, data: data, scope: step.scope,
-                                           block: IPNetwork.block(around: client, prefixLength: Int(step.scope)),
-                                           alternatives: seen, fallback: step.steering.fallback,
-                                           poolsTried: poolsTried(step.steering, region: regionID, answered: pool))
+            // The first region of the chain this name lists is the one it answers from.
+            let listed = chain.firstIndex { step.steering.regionPools[$0] != nil }
+            let name = { (id: RegionID) in catalog.regions.indices.contains(id) ? catalog.regions[id].name : "#\(id)" }
+            var s = Explanation.SteeredStep(owner: step.owner, type: step.type, pool: pool, data: data, scope: step.scope,
+                                            block: IPNetwork.block(around: client, prefixLength: Int(step.scope)),
+                                            alternatives: seen, fallback: step.steering.fallback,
+                                            poolsTried: poolsTried(step.steering, region: listed.map { chain[$0] }, answered: pool))
+            s.region = listed.map { name(chain[$0]) }
+            s.skipped = chain[..<(listed ?? chain.count)].map(name)
+            return s
         }
         out.rcode = reply.rcode
         out.authoritative = reply.header.authoritative

@@ -22,6 +22,29 @@ public struct RegionMatch: Sendable, Hashable {
     /// `region` unless the catalog was built by hand.
     public var compiledRegion: RegionID?
     public var compiledScope: UInt8?
+    /// Every region containing the client, most specific first, with the rule for each: the
+    /// chain a steered name walks to its first listed region (`RegionChains`). `region` is its
+    /// head.
+    public var chain: [(region: RegionID, rule: String)] = []
+    /// The region table's chain for this client; equal to `chain`'s regions unless hand-built.
+    public var compiledChain: [RegionID]?
+
+    public static func == (a: RegionMatch, b: RegionMatch) -> Bool {
+        a.client == b.client && a.region == b.region && a.rule == b.rule && a.record == b.record
+            && a.databaseNetwork == b.databaseNetwork && a.overrideNetwork == b.overrideNetwork
+            && a.compiledRegion == b.compiledRegion && a.compiledScope == b.compiledScope
+            && a.chain.map(\.region) == b.chain.map(\.region) && a.compiledChain == b.compiledChain
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(client); h.combine(region); h.combine(rule); h.combine(chain.map(\.region))
+    }
+
+    /// The chain in words: `korea (country KR) -> asia (continent AS)`.
+    public func chainText(_ regions: [Region]) -> String {
+        chain.isEmpty ? "(none)" : chain.map { (regions.indices.contains($0.region) ? regions[$0.region].name : "#\($0.region)") + " (\($0.rule))" }
+            .joined(separator: " -> ")
+    }
 }
 
 extension Catalog {
@@ -33,14 +56,28 @@ extension Catalog {
                                 overrideNetwork: nil, compiledRegion: nil, compiledScope: nil)
         if let table = regionTable {
             let hit = table.lookup(client)
-            match.compiledRegion = hit.value
+            if hit.value < regionChains.count {
+                let chain = regionChains[Int32(truncatingIfNeeded: hit.value)]
+                match.compiledChain = chain
+                match.compiledRegion = chain.first ?? regions.count
+            } else {
+                match.compiledRegion = hit.value   // a hand-built catalog: region ids
+            }
             match.compiledScope = hit.scope
         }
         if let database {
-            let lookup: GeoLookup
-            switch client {
-            case .v4(let a): lookup = database.lookup(ipv4: a)
-            case .v6(let a): lookup = database.lookup(ipv6: a)
+            func find(_ db: GeoIPDatabase) -> GeoLookup {
+                switch client {
+                case .v4(let a): return db.lookup(ipv4: a)
+                case .v6(let a): return db.lookup(ipv6: a)
+                }
+            }
+            var lookup = find(database)
+            if databases.count > 1 {
+                // Several databases: the merged record, on the block inside every one's network.
+                let found = databases.map { (lookup: find($0.database), fields: $0.fields) }
+                lookup = GeoLookup(record: GeoRecord.merged(found.map { ($0.lookup.record, $0.fields) }),
+                                   prefixLength: found.map(\.lookup.prefixLength).max() ?? 0)
             }
             if let record = lookup.record {
                 match.record = record
@@ -59,24 +96,34 @@ extension Catalog {
             guard case .v6(let a) = client else { return nil }
             return Compiler.embeddedIPv4(a, Compiler.ipv4AliasPrefixes(database))
         }()
-        var best: (id: RegionID, net: IPNetwork, length: Int)? = nil
+        var containing: [(id: RegionID, net: IPNetwork, length: Int)] = []
         for (id, region) in regions.enumerated() {
             for text in region.networks {
                 guard case .success(let net) = IPNetwork.parse(text) else { continue }
                 var length: Int? = net.contains(client) ? net.prefixLength : nil
                 if length == nil, let e = embedded, net.contains(.v4(e.ipv4)) { length = e.aliasLength + net.prefixLength }
                 guard let l = length else { continue }
-                if best == nil || l > (best?.length ?? -1) { best = (id, net, l) }
+                containing.append((id, net, l))
             }
         }
-        if let best {
+        // Longest first; equal lengths in listed order (stable: by position among equals).
+        let ranked = containing.enumerated().sorted { ($1.element.length, $0.offset) < ($0.element.length, $1.offset) }.map(\.element)
+        for n in ranked where !match.chain.contains(where: { $0.region == n.id }) {
+            match.chain.append((n.id, "networks \(n.net) (override)"))
+        }
+        if let record = match.record {
+            for hit in RegionMatcher(regions).matches(record) where !match.chain.contains(where: { $0.region == hit.region }) {
+                match.chain.append(hit)
+            }
+        }
+        if let best = ranked.first {
             match.region = best.id
             match.regionName = regions[best.id].name
             match.rule = "networks \(best.net) (override)"
             match.overrideNetwork = best.net
             return match
         }
-        if let record = match.record, let hit = RegionMatcher(regions).match(record) {
+        if let hit = match.chain.first {
             match.region = hit.region
             match.regionName = regions[hit.region].name
             match.rule = hit.rule

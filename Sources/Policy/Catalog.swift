@@ -16,9 +16,18 @@ public struct Catalog: Sendable {
     public var sourcePath: String
     /// The database the tables were compiled from (kept for `geodns explain`, never used per query).
     public var database: GeoIPDatabase?
-    /// Client address -> region id (`regions.count` = no region matched), the table every
+    /// Client address -> region chain id (`regionChains`; `regions.count` = no region matched), the table every
     /// steered decision was relabelled from. Set by `PolicyLoader`.
     public var regionTable: DecisionTable?
+    /// What the region table's values stand for: chain id -> regions containing the client,
+    /// most specific first (`RegionChains`). Set by `PolicyLoader`.
+    public var regionChains = RegionChains(regionCount: 0)
+    /// The database's metadata in one line (type, tree, nodes, build time, languages), kept
+    /// after `dropExplainData` for the daemon's load and reload logs.
+    public var databaseSummary: String?
+    /// With several `server.geoip` databases, all of them (`database` is the first), for
+    /// `geodns explain`; dropped with it.
+    public var databases: [GeoSource] = []
     /// Compile time and table sizes (set by `PolicyLoader`).
     public var report: CompileReport?
     /// Problems that do not stop the policy loading (`file:line:column: warning: ...`), e.g.
@@ -42,6 +51,7 @@ public struct Catalog: Sendable {
     /// replacing the file cannot fault the mapping under a running server.
     public mutating func dropExplainData() {
         database = nil
+        databases = []
         regionTable = nil
     }
 
@@ -74,6 +84,9 @@ public struct ServerSettings: Sendable, Equatable {
     public var listen: [ListenAddress] = [ListenAddress(host: "127.0.0.1", port: 5353)]
     /// Absolute path of the MaxMind database (relative paths in YAML resolve against the config's folder).
     public var databasePath: String?
+    /// Every `server.geoip` database in order (a path, a list, or `{ location:, asn: }`);
+    /// `databasePath` is the first one's.
+    public var databases: [DatabaseSource] = []
     public var ecs = ECS()
     /// Our EDNS UDP payload size: the most we send over UDP (RFC 6891, DNS flag day 2020: 1232).
     public var udpPayloadSize: UInt16 = 1232
@@ -123,7 +136,17 @@ public struct RRSet: Sendable, Hashable {
     public var type: RRType
     public var ttl: UInt32
     public var rdata: [RData]
+    /// A pool's `order: rotate`: answered rotated by the query's ID (`rdata` from index
+    /// id % count on, then wrapped), so each query gets its rotation and a retransmission the same.
+    public var rotate = false
     public init(type: RRType, ttl: UInt32, rdata: [RData]) { self.type = type; self.ttl = ttl; self.rdata = rdata }
+
+    /// The records in the order a query with ID `id` gets them.
+    public func ordered(forQueryID id: UInt16) -> [RData] {
+        guard rotate, rdata.count > 1 else { return rdata }
+        let k = Int(id) % rdata.count
+        return Array(rdata[k...] + rdata[..<k])
+    }
 }
 
 public struct Zone: Sendable {

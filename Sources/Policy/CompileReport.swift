@@ -9,6 +9,9 @@ public struct CompileReport: Sendable, Hashable, CustomStringConvertible {
     /// Runs in the region table (before steering merges regions with the same answer).
     public var regionRunsV4: Int
     public var regionRunsV6: Int
+    /// Distinct region chains (`RegionChains`: the regions containing a client, most specific
+    /// first) the region table labels addresses with.
+    public var regionChains: Int = 0
     /// Steered decisions (name x type class) and the distinct tables they share.
     public var decisions: Int
     public var distinctTables: Int
@@ -23,7 +26,7 @@ public struct CompileReport: Sendable, Hashable, CustomStringConvertible {
         let ms = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
         let rounded = (ms * 10).rounded() / 10
         let walk = Double(databaseWalk.components.seconds) * 1000 + Double(databaseWalk.components.attoseconds) / 1e15
-        return "compiled in \(rounded) ms (database walk \((walk * 10).rounded() / 10) ms): \(databaseNetworks) database networks -> region table \(regionRunsV4) IPv4 + \(regionRunsV6) IPv6 runs; "
+        return "compiled in \(rounded) ms (database walk \((walk * 10).rounded() / 10) ms): \(databaseNetworks) database networks -> region table \(regionRunsV4) IPv4 + \(regionRunsV6) IPv6 runs, \(regionChains) region chains; "
             + "\(decisions) steered decisions share \(distinctTables) tables (\(tableRunsV4) IPv4 + \(tableRunsV6) IPv6 runs); "
             + "\(distinctRules) distinct steering rules"
     }

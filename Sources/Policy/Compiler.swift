@@ -3,10 +3,13 @@ import GeoIP
 
 /// Turns a validated `PolicySpec` plus a database into the immutable `Catalog`.
 enum Compiler {
-    static func compile(_ spec: PolicySpec, database: GeoIPDatabase?, sourcePath: String) -> Catalog {
+    static func compile(_ spec: PolicySpec, database: GeoIPDatabase?, sourcePath: String, facts: DatabaseFacts? = nil,
+                        sources: [GeoSource] = []) -> Catalog {
         let clock = ContinuousClock()
         let start = clock.now
-        let (regionTable, visited, walk) = regionTable(spec.regions, networks: spec.regionNetworks, database: database)
+        let (regionTable, chains, visited, walk) = sources.count > 1 && !RegionMatcher(spec.regions).isEmpty
+            ? mergedRegionTable(spec.regions, networks: spec.regionNetworks, sources: sources, facts: facts)
+            : regionTable(spec.regions, networks: spec.regionNetworks, database: database, facts: facts)
 
         var cache: [[Int]: DecisionTable] = [:]
         // One `Steering` per distinct rule: names whose rule is the same (often the same YAML
@@ -24,7 +27,7 @@ enum Compiler {
                 if let shared = steerings[rule] {
                     box = shared
                 } else {
-                    box = SteeringBox(self.steering(steer, pools: spec.pools, regionCount: spec.regions.count,
+                    box = SteeringBox(self.steering(steer, pools: spec.pools, chains: chains,
                                                     regionTable: regionTable, cache: &cache))
                     steerings[rule] = box
                 }
@@ -38,9 +41,17 @@ enum Compiler {
         var catalog = Catalog(settings: spec.settings, zones: zones, regions: spec.regions, tests: spec.tests,
                               sourcePath: sourcePath, database: database)
         catalog.regionTable = regionTable
+        catalog.regionChains = chains
+        catalog.databaseSummary = database.map { PolicyLoader.describe($0.metadata, path: spec.settings.databasePath) }
+        if sources.count > 1 {
+            catalog.databases = sources
+            catalog.databaseSummary = zip(sources, spec.settings.databases)
+                .map { PolicyLoader.describe($0.0.database.metadata, path: $0.1.path) + " (read for \($0.1.fields.rawValue))" }
+                .joined(separator: "\n")
+        }
         catalog.report = CompileReport(
             duration: clock.now - start, databaseNetworks: visited, databaseWalk: walk,
-            regionRunsV4: regionTable.v4.count, regionRunsV6: regionTable.v6.count,
+            regionRunsV4: regionTable.v4.count, regionRunsV6: regionTable.v6.count, regionChains: chains.count,
             decisions: decisions, distinctTables: cache.count, distinctRules: steerings.count,
             tableRunsV4: cache.values.reduce(0) { $0 + $1.v4.count }, tableRunsV6: cache.values.reduce(0) { $0 + $1.v6.count })
         return catalog
@@ -58,7 +69,7 @@ enum Compiler {
     }
 
     /// The compiled rule of one steered name: a decision per type class that has data anywhere.
-    static func steering(_ steer: SteerSpec, pools: [PoolSpec], regionCount: Int, regionTable: DecisionTable,
+    static func steering(_ steer: SteerSpec, pools: [PoolSpec], chains: RegionChains, regionTable: DecisionTable,
                          cache: inout [[Int]: DecisionTable]) -> Steering {
         var steering = Steering(ttl: steer.ttl, fallback: steer.fallback, decisions: [:])
         // The rule as written, for `geodns explain` (pools tried in order).
@@ -66,20 +77,23 @@ enum Compiler {
         steering.regionPools = steer.regionPools.mapValues { $0.compactMap(poolName) }
         steering.defaultPools = steer.defaultPools.compactMap(poolName)
         for type in [RRType.a, .aaaa, .cname, .any] {
-            guard let d = decision(steer, type: type, pools: pools, regionCount: regionCount,
+            guard let d = decision(steer, type: type, pools: pools, chains: chains,
                                    regionTable: regionTable, cache: &cache) else { continue }
             steering.decisions[type] = d
         }
         return steering
     }
 
-    /// Client address -> region id (`regions.count` = no region), from the database's
-    /// networks (base layer) and the regions' explicit networks (override layer). The walk is
-    /// streamed into runs (`RegionTableBuilder`); the returned duration is the walk's.
-    static func regionTable(_ regions: [Region], networks: [[IPNetwork]], database: GeoIPDatabase?) -> (DecisionTable, Int, Duration) {
+    /// Client address -> region chain id (`RegionChains`; `regions.count` = no region), from the
+    /// database's networks (base layer) and the regions' explicit networks (override layer, put
+    /// in front of the database's chain). The walk is streamed into runs (`RegionTableBuilder`);
+    /// the returned duration is the walk's.
+    static func regionTable(_ regions: [Region], networks: [[IPNetwork]], database: GeoIPDatabase?,
+                            facts: DatabaseFacts? = nil) -> (DecisionTable, RegionChains, Int, Duration) {
         let noMatch = regions.count
+        var chains = RegionChains(regionCount: regions.count)
         var builder = RegionTableBuilder(noMatch: noMatch, aliases: ipv4AliasPrefixes(database))
-        let (visited, walk) = walkDatabase(database, regions: regions) { network, label in
+        let (visited, walk) = walkDatabase(database, regions: regions, chains: &chains, facts: facts) { network, label in
             switch network.family {
             case .v4: builder.add(v4: UInt32(truncatingIfNeeded: network.address), prefixLength: network.prefixLength, value: label)
             case .v6: builder.add(v6: network.address, prefixLength: network.prefixLength, value: label)
@@ -88,25 +102,34 @@ enum Compiler {
         if builder.needsReference {
             // A database network the streamed layers cannot place exactly (RegionTableBuilder):
             // walk again the way that keeps every network. No known database gets here.
-            let (table, _, again) = referenceRegionTable(regions, networks: networks, database: database)
-            return (table, visited, walk + again)
+            let (table, referenceChains, _, again) = referenceRegionTable(regions, networks: networks, database: database)
+            return (table, referenceChains, visited, walk + again)
         }
-        return (builder.finish(overrides: networks), visited, walk)
+        let table = builder.finish(overrides: networks, chains: &chains)
+        return (table, chains, visited, walk)
     }
 
     /// Walks `database` (when there is one and a region uses it), labelling each network with
-    /// its region id: only that id is kept per distinct record, not the decoded record (see
-    /// bench/RESULTS.md, Memory; region ids fit in Int32: no config names 2^31 regions).
-    /// Returns the networks visited and the walk's duration.
-    static func walkDatabase(_ database: GeoIPDatabase?, regions: [Region],
-                             _ add: (GeoNetwork, Int32) -> Void) -> (Int, Duration) {
-        let noMatch = regions.count
+    /// its region chain id (interned in `chains`): only that id is kept per distinct record, not
+    /// the decoded record (see bench/RESULTS.md, Memory; ids fit in Int32: a chain holds at most
+    /// one region per key kind and subdivision level). Returns the networks visited and the
+    /// walk's duration.
+    static func walkDatabase(_ database: GeoIPDatabase?, regions: [Region], chains: inout RegionChains,
+                             facts: DatabaseFacts? = nil, _ add: (GeoNetwork, Int32) -> Void) -> (Int, Duration) {
         let matcher = RegionMatcher(regions)
         var visited = 0
         let clock = ContinuousClock()
         let start = clock.now
         if let database, !matcher.isEmpty {
-            database.enumerateNetworks(labelling: { Int32(clamping: matcher.regionID($0, noMatch: noMatch)) }) { network, label in
+            var byKey: [UInt64: Int32] = [:]
+            database.enumerateNetworks(labelling: { record in
+                facts?.note(record)
+                guard let key = matcher.chainKey(record) else { return chains.id(matcher.chain(record)) }
+                if let id = byKey[key] { return id }
+                let id = chains.id(matcher.chain(record))
+                byKey[key] = id
+                return id
+            }) { network, label in
                 visited += 1
                 add(network, label)
             }
@@ -119,11 +142,12 @@ enum Compiler {
     /// flattened by `PrefixMap(base:overrides:defaultValue:)`. Peak memory is several times
     /// the table's; kept as the fallback for layouts the streamed build cannot place, and as
     /// the reference the streamed tables are tested against.
-    static func referenceRegionTable(_ regions: [Region], networks: [[IPNetwork]], database: GeoIPDatabase?) -> (DecisionTable, Int, Duration) {
+    static func referenceRegionTable(_ regions: [Region], networks: [[IPNetwork]], database: GeoIPDatabase?) -> (DecisionTable, RegionChains, Int, Duration) {
         let noMatch = regions.count
+        var chains = RegionChains(regionCount: regions.count)
         var base4 = NetworkAggregator<UInt32>()
         var base6 = NetworkAggregator<UInt128>()
-        let (visited, walk) = walkDatabase(database, regions: regions) { network, label in
+        let (visited, walk) = walkDatabase(database, regions: regions, chains: &chains) { network, label in
             switch network.family {
             case .v4:
                 let p = min(max(network.prefixLength, 0), 32)
@@ -134,22 +158,26 @@ enum Compiler {
             }
         }
         let table = referenceTable(base4: base4.networks, base6: base6.networks, overrides: networks,
-                                   aliases: ipv4AliasPrefixes(database), noMatch: noMatch)
-        return (table, visited, walk)
+                                   aliases: ipv4AliasPrefixes(database), noMatch: noMatch, chains: &chains)
+        return (table, chains, visited, walk)
     }
 
     /// The reference table from aggregated database networks (see `referenceRegionTable`).
     static func referenceTable(base4: [PrefixMap<UInt32>.Network], base6: [PrefixMap<UInt128>.Network],
                                overrides networks: [[IPNetwork]], aliases: [(address: UInt128, length: Int)],
-                               noMatch: Int) -> DecisionTable {
+                               noMatch: Int, chains: inout RegionChains) -> DecisionTable {
         // The IPv4 space also lives inside IPv6 (RFC 4291 §2.5.5 mapped and compatible, RFC 3056
         // 6to4); the database answers those as IPv4, and so must an IPv6 client's table.
         var v6Networks = base6
         for n in base4 { v6Networks.append(contentsOf: ipv4Aliases(n, aliases)) }
         let (over4, over6) = overrideNetworks(networks, aliases: aliases)
+        let table4 = PrefixMap(base: base4, defaultValue: noMatch)
+        let table6 = PrefixMap(base: v6Networks, defaultValue: noMatch)
+        let heads4 = PrefixMap.flatten(chains.overrideHeads(over4))
+        let heads6 = PrefixMap.flatten(chains.overrideHeads(over6))
         return DecisionTable(
-            v4: PrefixMap(base: base4, overrides: over4, defaultValue: noMatch),
-            v6: PrefixMap(base: v6Networks, overrides: over6, defaultValue: noMatch))
+            v4: RegionTableBuilder.overlay(heads4, capacity: 0, chains: &chains) { lo, hi, out in table4.emit(from: lo, through: hi, into: &out) },
+            v6: RegionTableBuilder.overlay(heads6, capacity: 0, chains: &chains) { lo, hi, out in table6.emit(from: lo, through: hi, into: &out) })
     }
 
     /// The regions' explicit networks (`networks[id]`) as override networks per family; an
@@ -210,18 +238,22 @@ enum Compiler {
         if let target = pool.cname { return .cname(pool: pool.name, target: target) }
         switch type {
         case .a where !pool.a.isEmpty:
-            return .records(pool: pool.name, rrset: RRSet(type: .a, ttl: ttl, rdata: pool.a.map { .a($0) }))
+            var set = RRSet(type: .a, ttl: ttl, rdata: pool.a.map { .a($0) })
+            set.rotate = pool.rotate && set.rdata.count > 1
+            return .records(pool: pool.name, rrset: set)
         case .aaaa where !pool.aaaa.isEmpty:
-            return .records(pool: pool.name, rrset: RRSet(type: .aaaa, ttl: ttl, rdata: pool.aaaa.map { .aaaa($0) }))
+            var set = RRSet(type: .aaaa, ttl: ttl, rdata: pool.aaaa.map { .aaaa($0) })
+            set.rotate = pool.rotate && set.rdata.count > 1
+            return .records(pool: pool.name, rrset: set)
         default:
             return nil
         }
     }
 
-    /// Region -> answer for one steered name and type class; the region table relabelled by
+    /// Region chain -> answer for one steered name and type class; the region table relabelled by
     /// it, so runs merge wherever neighbouring regions get the same answer (gdnsd-style) and
     /// the ECS scope is the widest correct one. Tables are shared by the shape of the mapping.
-    static func decision(_ steer: SteerSpec, type: RRType, pools: [PoolSpec], regionCount: Int,
+    static func decision(_ steer: SteerSpec, type: RRType, pools: [PoolSpec], chains: RegionChains,
                          regionTable: DecisionTable, cache: inout [[Int]: DecisionTable]) -> SteeredDecision? {
         func first(_ list: [Int]) -> SteeredAnswer? {
             for index in list where index < pools.count {
@@ -233,10 +265,13 @@ enum Compiler {
         var answers: [SteeredAnswer] = []
         var identity: [AnswerKey: Int] = [:]
         var vector: [Int] = []
-        vector.reserveCapacity(regionCount + 1)
-        for id in 0...regionCount {
+        vector.reserveCapacity(chains.count)
+        for chain in chains.chains {
+            // The first region of the client's chain this name lists (README "Regions").
             var answer = defaultAnswer
-            if id < regionCount, let list = steer.regionPools[id] { answer = first(list) ?? defaultAnswer }
+            if let id = chain.first(where: { steer.regionPools[$0] != nil }), let list = steer.regionPools[id] {
+                answer = first(list) ?? defaultAnswer
+            }
             // Two pools with the same data give the same answer on the wire: one label.
             let key = AnswerKey(answer)
             if let index = identity[key] { vector.append(index) }
@@ -245,17 +280,17 @@ enum Compiler {
         if answers.count == 1, case .noData = answers[0] { return nil }
         if answers.count == 1 { return SteeredDecision(table: .constant(0), answers: answers) }
         if let table = cache[vector] { return SteeredDecision(table: table, answers: answers) }
-        let table = regionTable.mapValues { v in v >= 0 && v < vector.count ? vector[v] : vector[vector.count - 1] }
+        let table = regionTable.mapValues { v in v >= 0 && v < vector.count ? vector[v] : vector[chains.regionCount] }
         cache[vector] = table
         return SteeredDecision(table: table, answers: answers)
     }
 
     /// An answer's identity on the wire (pool names aside).
     enum AnswerKey: Hashable {
-        case records([RData]), cname(DomainName), noData
+        case records([RData], rotate: Bool), cname(DomainName), noData
         init(_ a: SteeredAnswer) {
             switch a {
-            case .records(_, let set): self = .records(set.rdata)
+            case .records(_, let set): self = .records(set.rdata, rotate: set.rotate)
             case .cname(_, let target): self = .cname(target)
             case .noData: self = .noData
             }

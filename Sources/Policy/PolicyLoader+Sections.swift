@@ -37,8 +37,23 @@ extension PolicyLoader {
             if out.isEmpty, !reader.hasErrors { reader.error(listen, "server.listen needs at least one address") }
             if !out.isEmpty { settings.listen = out }
         }
-        if let geoip = f["geoip"], let text = reader.scalar(geoip, "server.geoip") {
-            settings.databasePath = resolve(text, relativeTo: configPath)
+        if let geoip = f["geoip"] {
+            // A path, a list of paths (each field from the first that has it), or
+            // { location: FILE, asn: FILE }.
+            var sources: [DatabaseSource] = []
+            if case .mapping = geoip, let m = reader.fields(geoip, "server.geoip", known: ["location", "asn"]) {
+                for (key, fields) in [("location", DatabaseSource.Fields.location), ("asn", .asn)] {
+                    if let n = m[key], let text = reader.scalar(n, "server.geoip.\(key)") {
+                        sources.append(DatabaseSource(path: resolve(text, relativeTo: configPath), fields: fields))
+                    }
+                }
+            } else if let items = reader.list(geoip, "server.geoip") {
+                for item in items {
+                    if let text = reader.scalar(item, "server.geoip") { sources.append(DatabaseSource(path: resolve(text, relativeTo: configPath), fields: .all)) }
+                }
+            }
+            settings.databases = sources
+            settings.databasePath = sources.first?.path
             spec.geoipMark = SourcePosition(geoip.mark)
         }
         if let ecs = f["ecs"], let e = reader.fields(ecs, "server.ecs", known: ["enabled", "max_source_v4", "max_source_v6"]) {
@@ -228,6 +243,7 @@ extension PolicyLoader {
             spec.regions.append(region)
             spec.regionNetworks.append(networks)
         }
+        spec.selectorPositions = owners.mapValues(\.at)
     }
 
     // MARK: pools
@@ -279,8 +295,15 @@ extension PolicyLoader {
                     guard let text = reader.scalar(items[0], "a CNAME target") else { continue }
                     // Pools belong to no zone: a target is always absolute.
                     pool.cname = parseName(text, at: items[0], origin: .root, reader: reader, what: "CNAME target in \(what)", allowWildcard: false)
+                case "ORDER":
+                    guard let text = reader.scalar(pair.value, "\(what) order") else { continue }
+                    switch text.lowercased() {
+                    case "fixed": pool.rotate = false
+                    case "rotate": pool.rotate = true
+                    default: reader.error(pair.value, "\(what) order must be fixed or rotate, found '\(text)'")
+                    }
                 default:
-                    reader.error(pair.keyNode, YAMLReader.unknownKey(pair.key, in: what, known: ["A", "AAAA", "CNAME"]))
+                    reader.error(pair.keyNode, YAMLReader.unknownKey(pair.key, in: what, known: ["A", "AAAA", "CNAME", "order"]))
                 }
             }
             if let c = cnameNode, addressNode != nil {

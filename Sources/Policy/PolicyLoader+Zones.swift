@@ -102,6 +102,7 @@ extension PolicyLoader {
                 for item in items {
                     guard let t = reader.scalar(item, "an NS name"),
                           let name = parseName(t, at: item, origin: apex, reader: reader, what: "NS name", allowWildcard: false) else { continue }
+                    noteRelative(name, t, "NS name", item, reader)
                     if rdata.contains(.ns(name)) { reader.error(item, "NS \(name) is listed twice"); continue }
                     rdata.append(.ns(name))
                 }
@@ -163,17 +164,27 @@ extension PolicyLoader {
             for e in entries {
                 guard let name = owner(e.key, e.keyNode, "steered") else { continue }
                 let key = name.lowercased()
+                // Static records of other types (MX, TXT, SRV, ...) may sit beside a steered name;
+                // the types the pools answer may not (they would shadow the steering).
+                var beside: [RRType] = []
                 if let first = defined[key] {
                     if first.steered {
                         reader.error(e.keyNode, "\(key) is steered twice in \(what) (first at \(first.position))")
-                    } else {
-                        reader.error(e.keyNode, "\(key) is both static (records: at \(first.position)) and steered; a name is one or the other")
+                        continue
                     }
-                    continue
+                    let rrsets = nodes[key]?.rrsets ?? [:]
+                    let clash = [RRType.a, .aaaa, .cname].filter { rrsets[$0] != nil } + (key == apex.lowercased() || rrsets[.ns] == nil ? [] : [.ns])
+                    if !clash.isEmpty {
+                        let types = clash.map(\.description).joined(separator: ", ")
+                        reader.error(e.keyNode, "\(key) is steered and also has static \(types) (records: at \(first.position)); "
+                                     + "the pools answer A/AAAA/CNAME at a steered name and NS would make it a delegation: keep only other types (MX, TXT, SRV, ...) in records:")
+                        continue
+                    }
+                    beside = rrsets.keys.filter { $0 != .soa && $0 != .ns }.sorted { $0.rawValue < $1.rawValue }
                 }
                 defined[key] = (SourcePosition(e.keyNode.mark), true)
                 guard var steer = parseSteer(e.value, owner: name, keyNode: e.keyNode, isApex: key == apex.lowercased(),
-                                             reader: reader, spec: spec) else { continue }
+                                             reader: reader, spec: spec, beside: beside) else { continue }
                 steer.regionPools = regionLists.insert(steer.regionPools).memberAfterInsert
                 steer.defaultPools = defaultLists.insert(steer.defaultPools).memberAfterInsert
                 steers.append(steer)
@@ -232,8 +243,38 @@ extension PolicyLoader {
             }
         }
 
+        warnRelativeTargets(nodes: nodes, apex: apex, reader: reader)
+
         guard let soa else { return nil }
         return ZoneSpec(apex: apex, soa: soa, negativeTTL: negativeTTL, nodes: nodes, steers: steers)
+    }
+
+    /// Remembers a target written without the final dot (zone-file rules made it relative).
+    static func noteRelative(_ name: DomainName?, _ text: String, _ what: String, _ node: YNode, _ reader: YAMLReader) {
+        let t = text.trimmingSpaces()
+        guard let name, t != "@", !t.hasSuffix(".") else { return }
+        reader.relativeTargets.append((name, t, what, SourcePosition(node.mark)))
+    }
+
+    /// A relative target that expands to a name of this zone with no records (and no wildcard
+    /// to answer it) goes nowhere: almost always the final dot was forgotten
+    /// (`CNAME: cdn.example.net` is cdn.example.net.example.com.).
+    static func warnRelativeTargets(nodes: [DomainName: Node], apex: DomainName, reader: YAMLReader) {
+        defer { reader.relativeTargets = [] }
+        let zone = String(apex.lowercased().description.dropLast())
+        for r in reader.relativeTargets {
+            let lower = r.text.lowercased()
+            if lower == zone || lower.hasSuffix("." + zone) { continue }   // parseName warned already
+            let key = r.name.lowercased()
+            guard key.isSubdomain(of: apex.lowercased()), nodes[key] == nil else { continue }
+            // The closest existing ancestor answers with its wildcard child, if it has one.
+            var encloser = key.parent()
+            while let e = encloser, nodes[e] == nil, e != apex.lowercased() { encloser = e.parent() }
+            if let e = encloser, let wild = try? e.prepending("*"), nodes[wild] != nil { continue }
+            let hint = r.text.contains(".") ? "write '\(r.text).' (final dot) if you mean that absolute name"
+                : "define it in records:, or end it with a dot for an absolute name"
+            reader.warn(r.at, "'\(r.text)' (\(r.what)) is relative: it expands to \(key), which has no records in \(apex.lowercased()); " + hint)
+        }
     }
 
     /// "hostmaster@example.com" -> "hostmaster.example.com." (dots in the local part escaped, RFC 1035 §8).
@@ -307,7 +348,9 @@ extension PolicyLoader {
 
     static func parseRData(_ type: RRType, _ node: YNode, apex: DomainName, reader: YAMLReader, what: String) -> [RData] {
         func name(_ text: String, _ n: YNode, _ label: String) -> DomainName? {
-            parseName(text, at: n, origin: apex, reader: reader, what: "\(label) in \(what)", allowWildcard: false)
+            let parsed = parseName(text, at: n, origin: apex, reader: reader, what: "\(label) in \(what)", allowWildcard: false)
+            noteRelative(parsed, text, "\(label) in \(what)", n, reader)
+            return parsed
         }
         var out: [RData] = []
         switch type {
@@ -467,7 +510,7 @@ extension PolicyLoader {
     // MARK: steer
 
     static func parseSteer(_ node: YNode, owner: DomainName, keyNode: YNode, isApex: Bool, reader: YAMLReader,
-                           spec: PolicySpec) -> SteerSpec? {
+                           spec: PolicySpec, beside: [RRType] = []) -> SteerSpec? {
         let what = "steer \(owner.lowercased())"
         guard let f = reader.fields(node, what, known: ["ttl", "regions", "default", "fallback"]) else { return nil }
         var ttl: UInt32 = 60
@@ -523,6 +566,10 @@ extension PolicyLoader {
         }
         if isApex, let c = usesCNAME {
             reader.error(c, "a CNAME pool cannot steer the zone apex: it would sit beside the SOA and NS (RFC 1034 §3.6.2)")
+        } else if let c = usesCNAME, !beside.isEmpty {
+            let types = beside.map(\.description).joined(separator: ", ")
+            reader.error(c, "a CNAME pool cannot steer \(owner.lowercased()): it would sit beside its static \(types) records, "
+                         + "and a CNAME owner holds nothing else (RFC 1034 §3.6.2); use address pools or move the records")
         }
         return SteerSpec(owner: owner, ttl: ttl, fallback: fallback, regionPools: regionPools, defaultPools: defaultPools)
     }

@@ -80,12 +80,16 @@ public enum PolicyLoader {
         if let node = top["tests"] { parseTests(node, reader: reader, into: &spec) }
 
         var database = given
-        if openDatabase, let dbPath = spec.settings.databasePath, !reader.hasErrors {
-            do {
-                database = try GeoIPDatabase(path: dbPath)
-            } catch {
-                reader.error(spec.geoipMark, "cannot open the GeoIP database: \(error)")
+        var sources: [GeoSource] = []
+        if openDatabase, !reader.hasErrors {
+            for source in spec.settings.databases {
+                do {
+                    sources.append(GeoSource(database: try GeoIPDatabase(path: source.path), fields: source.fields))
+                } catch {
+                    reader.error(spec.geoipMark, "cannot open the GeoIP database: \(error)")
+                }
             }
+            database = sources.first?.database
         }
         guard !reader.hasErrors else {
             throw PolicyError(reader.diagnostics.sorted { ($0.line, $0.column) < ($1.line, $1.column) })
@@ -106,7 +110,12 @@ public enum PolicyLoader {
         for (i, pool) in spec.pools.enumerated() where !usedPools.contains(i) {
             reader.warn(spec.poolPositions[i], "pool '\(pool.name)' is not used by any steered name; list it in a steer's regions: or default:, or remove it")
         }
-        var catalog = Compiler.compile(spec, database: database, sourcePath: path)
+        let facts = DatabaseFacts(regions: spec.regions)
+        var catalog = Compiler.compile(spec, database: database, sourcePath: path, facts: facts, sources: sources)
+        if let database, catalog.report?.databaseNetworks ?? 0 > 0 {
+            checkMatchable(spec, facts: facts, metadata: database.metadata, reader: reader)
+            if reader.hasErrors { throw PolicyError(reader.diagnostics.sorted { ($0.line, $0.column) < ($1.line, $1.column) }) }
+        }
         catalog.warnings = reader.warnings.sorted { ($0.line, $0.column) < ($1.line, $1.column) }
         return catalog
     }

@@ -8,6 +8,8 @@ struct PolicySpec {
     var regionNetworks: [[IPNetwork]] = []
     var regionIndex: [String: RegionID] = [:]
     var regionPositions: [SourcePosition] = []
+    /// "asn 15169", "subdivision US-NY", ... -> where it is written (for database checks).
+    var selectorPositions: [String: SourcePosition] = [:]
     var pools: [PoolSpec] = []
     var poolPositions: [SourcePosition] = []   // of each pool's name, for the "not used" warning
     var poolIndex: [String: Int] = [:]
@@ -20,6 +22,8 @@ struct PoolSpec {
     var a: [IPv4Address] = []
     var aaaa: [IPv6Address] = []
     var cname: DomainName? = nil
+    /// `order: rotate` (default `fixed`): see `RRSet.rotate`.
+    var rotate = false
 }
 
 struct SteerSpec {

@@ -41,6 +41,68 @@ struct RegionMatcher {
         return nil
     }
 
+    /// Every region the record belongs to, most specific first (ASN, subdivisions smallest
+    /// first, country, continent), each once, with the rule that put it there: the record's
+    /// part of its `RegionChains` chain.
+    func matches(_ record: GeoRecord) -> [(region: RegionID, rule: String)] {
+        var out: [(region: RegionID, rule: String)] = []
+        func add(_ id: RegionID?, _ rule: @autoclosure () -> String) {
+            if let id, !out.contains(where: { $0.region == id }) { out.append((id, rule())) }
+        }
+        if let asn = record.asn { add(byASN[asn], "asn AS\(asn)") }
+        if let country = record.country {
+            if let subs = bySubdivision[country] {
+                for s in record.subdivisions.reversed() { add(subs[RegionMatcher.bare(s)], "subdivision \(country)-\(RegionMatcher.bare(s))") }
+            }
+            add(byCountry[country], "country \(country)")
+        }
+        if let c = record.continent { add(byContinent[c], "continent \(c)") }
+        return out
+    }
+
+    /// `chain(record)` packed into an integer (12 bits per region id + 1, at most five), so the
+    /// compile loop can find an interned chain without building an array per record; nil when
+    /// it does not fit (then the caller builds the array).
+    @inline(__always)
+    func chainKey(_ record: GeoRecord) -> UInt64? {
+        var key: UInt64 = 0
+        var count = 0
+        var fits = true
+        @inline(__always) func add(_ id: RegionID?) {
+            guard let id else { return }
+            guard id < 4095, count < 5 else { fits = false; return }
+            let v = UInt64(id + 1)
+            var k = key, i = 0
+            while i < count { if k & 0xFFF == v { return }; k >>= 12; i += 1 }   // already in the chain
+            key |= v << UInt64(12 * count)
+            count += 1
+        }
+        if !byASN.isEmpty, let asn = record.asn { add(byASN[asn]) }
+        if let country = record.country {
+            if !bySubdivision.isEmpty, let subs = bySubdivision[country] {
+                for s in record.subdivisions.reversed() { add(subs[RegionMatcher.bare(s)]) }
+            }
+            add(byCountry[country])
+        }
+        if let c = record.continent { add(byContinent[c]) }
+        return fits ? key : nil
+    }
+
+    /// The regions of `matches`, for the compile loop (no rule text).
+    func chain(_ record: GeoRecord) -> [RegionID] {
+        var out: [RegionID] = []
+        func add(_ id: RegionID?) { if let id, !out.contains(id) { out.append(id) } }
+        if !byASN.isEmpty, let asn = record.asn { add(byASN[asn]) }
+        if let country = record.country {
+            if !bySubdivision.isEmpty, let subs = bySubdivision[country] {
+                for s in record.subdivisions.reversed() { add(subs[RegionMatcher.bare(s)]) }
+            }
+            add(byCountry[country])
+        }
+        if let c = record.continent { add(byContinent[c]) }
+        return out
+    }
+
     /// "NY" from "NY" or "US-NY" (databases differ in whether they qualify the code).
     static func bare(_ code: String) -> String {
         guard let dash = code.firstIndex(of: "-") else { return code }

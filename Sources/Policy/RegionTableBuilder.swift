@@ -1,4 +1,4 @@
-/// The region table (client address -> region id) built while the database is walked.
+/// The region table (client address -> region chain id, `RegionChains`) built while the database is walked.
 ///
 /// The walk reports networks in ascending order and disjoint within each family
 /// (`GeoIPDatabase.enumerateNetworks`), so each family's base layer goes straight into a
@@ -57,12 +57,16 @@ struct RegionTableBuilder {
         if !v6.add(first, last, value) { needsReference = true }
     }
 
-    /// The finished table with the regions' explicit networks (`networks[id]`) on top.
-    mutating func finish(overrides networks: [[IPNetwork]]) -> DecisionTable {
+    /// The finished table with the regions' explicit networks (`networks[id]`) on top: inside
+    /// one, an address's chain is the networks' regions followed by its database chain.
+    mutating func finish(overrides networks: [[IPNetwork]], chains: inout RegionChains) -> DecisionTable {
         let (over4, over6) = Compiler.overrideNetworks(networks, aliases: aliases)
+        // Interned in the reference build's order (heads, then IPv4, then IPv6): same ids.
+        let heads4 = PrefixMap.flatten(chains.overrideHeads(over4))
+        let heads6 = PrefixMap.flatten(chains.overrideHeads(over6))
         let base4 = v4.finish()
         let table4 = over4.isEmpty ? base4
-            : Self.overlay(PrefixMap.flatten(over4), capacity: base4.count + 2 * over4.count + 1) { lo, hi, out in
+            : Self.overlay(heads4, capacity: base4.count + 2 * over4.count + 1, chains: &chains) { lo, hi, out in
                 base4.emit(from: lo, through: hi, into: &out)
             }
         let base6 = v6.finish()
@@ -70,7 +74,7 @@ struct RegionTableBuilder {
         // An upper bound (each alias block adds at most the IPv4 runs and one split), so the
         // table is allocated once and not regrown while the layers are merged.
         let capacity = base6.count + blocks.count * (base4.count + 1) + 2 * over6.count + 1
-        let table6 = Self.overlay(PrefixMap.flatten(over6), capacity: capacity) { lo, hi, out in
+        let table6 = Self.overlay(heads6, capacity: capacity, chains: &chains) { lo, hi, out in
             var cursor = lo
             for b in blocks {
                 if b.last < cursor { continue }
@@ -86,15 +90,21 @@ struct RegionTableBuilder {
         return DecisionTable(v4: table4, v6: table6)
     }
 
-    /// The table of `overrides` (sorted, disjoint runs) over a lower layer; `lower(lo, hi, &out)`
-    /// appends the lower layer's runs over `lo...hi`.
+    /// The table of `overrides` (sorted, disjoint runs labelled with chain ids) over a lower
+    /// layer; `lower(lo, hi, &out)` appends the lower layer's runs over `lo...hi`. Under an
+    /// override the lower runs stay, each with the override's chain in front of its own.
     static func overlay<Address>(_ overrides: [(first: Address, last: Address, value: Int32)], capacity: Int,
+                                 chains: inout RegionChains,
                                  lower: (Address, Address, inout RunBuilder<Address>) -> Void) -> PrefixMap<Address> {
         var out = RunBuilder<Address>(defaultValue: 0, capacity: capacity)
         var cursor: Address = 0
         for o in overrides where o.last >= cursor {
             if o.first > cursor { lower(cursor, o.first &- 1, &out) }
-            out.extend(from: max(o.first, cursor), value: o.value)
+            var under = RunBuilder<Address>(defaultValue: 0)
+            lower(max(o.first, cursor), o.last, &under)
+            for (start, value) in zip(under.starts, under.values) {
+                out.extend(from: start, value: chains.prepending(o.value, to: value))
+            }
             if o.last == Address.max { return out.finishCovered() }
             cursor = o.last &+ 1
         }

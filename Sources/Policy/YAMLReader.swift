@@ -1,3 +1,4 @@
+import DNSWire
 import Yams
 
 /// A YAML node (Yams), not to be confused with the catalog's `Node`.
@@ -15,6 +16,10 @@ final class YAMLReader {
 
     /// Things that load but are probably not what the author meant (`geodns check` prints them).
     private(set) var warnings: [Diagnostic] = []
+
+    /// Targets written relative (no final dot) in the zone being read, checked once its names
+    /// are known (`PolicyLoader.warnRelativeTargets`).
+    var relativeTargets: [(name: DomainName, text: String, what: String, at: SourcePosition)] = []
 
     var hasErrors: Bool { !diagnostics.isEmpty }
 

@@ -262,6 +262,7 @@ public final class DNSServer: @unchecked Sendable {
                 "generation": "\(snapshot.generation)", "file": "\(configPath)",
                 "ms": "\(Int(ms))",
             ])
+            if let summary = catalog.databaseSummary { logger.notice("\(summary)") }
             return .success(snapshot.generation)
         } catch {
             metrics.reloadFailures.wrappingIncrement(ordering: .relaxed)

@@ -6,10 +6,13 @@ struct CheckCommand: ParsableCommand {
         commandName: "check",
         abstract: "Validate a policy (and its database); print file:line:column for every error, exit non-zero on any.")
 
-    @Argument(help: "The policy file.")
-    var file: String = "config.yaml"
+    @OptionGroup var options: ConfigOption
+
+    @Flag(help: "Exit non-zero on any warning too (for CI).")
+    var strict = false
 
     func run() throws {
+        let file = options.path
         do {
             let catalog = try PolicyLoader.load(path: file)
             let names = catalog.zones.reduce(0) { $0 + $1.nodes.count }
@@ -21,6 +24,12 @@ struct CheckCommand: ParsableCommand {
                 printError(warning.message.hasPrefix("warning") ? "\(warning)"
                     : "\(warning.file):\(warning.line):\(warning.column): warning: \(warning.message)")
             }
+            if strict && !catalog.warnings.isEmpty {
+                printError("\(file): \(catalog.warnings.count) warning(s), and --strict makes warnings fail")
+                throw ExitCode.failure
+            }
+        } catch let exit as ExitCode {
+            throw exit
         } catch {
             printError("\(error)")
             throw ExitCode.failure

@@ -20,6 +20,13 @@ struct ExplainCommand: ParsableCommand {
     @OptionGroup var options: ConfigOption
 
     func run() throws {
+        var options = options
+        var type = type
+        // `explain NAME FILE`: the type left out, the policy given as FILE.
+        if RRType(mnemonic: type) == nil, options.file == nil, type.hasSuffix(".yaml") || type.hasSuffix(".yml") {
+            options.file = type
+            type = "A"
+        }
         guard let qtype = RRType(mnemonic: type) else {
             printError("unknown type \(type)")
             throw ExitCode.failure

@@ -83,7 +83,7 @@ struct ServeCommand: ParsableCommand {
             }
         } else {
             // A policy with errors here fails the full load just after, with every diagnostic.
-            address = PolicyLoader.serverSettings(path: options.config)?.control.listen
+            address = PolicyLoader.serverSettings(path: options.path)?.control.listen
                 ?? ServerSettings().control.listen
         }
         guard let address else { return nil }
@@ -106,17 +106,18 @@ struct ServeCommand: ParsableCommand {
         let started = DispatchTime.now()
         let catalog: Catalog
         do {
-            catalog = try PolicyLoader.load(path: options.config)
+            catalog = try PolicyLoader.load(path: options.path)
         } catch {
             logger.critical("cannot load the policy:\n\(error)")
             throw ExitCode.failure
         }
         let loadMs = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
         logger.info("policy loaded", metadata: [
-            "file": "\(options.config)", "zones": "\(catalog.zones.count)",
+            "file": "\(options.path)", "zones": "\(catalog.zones.count)",
             "database": "\(catalog.settings.databasePath ?? "none")", "ms": "\(Int(loadMs))",
         ])
         if let report = catalog.report { logger.info("\(report)") }
+        if let summary = catalog.databaseSummary { logger.info("\(summary)") }
         for warning in catalog.warnings { logger.warning("\(warning)") }
         guard let engine = DNSServer.UDPEngine(rawValue: udpEngine) else {
             logger.critical("bad --udp-engine \(udpEngine): expected recvmmsg or nio")
@@ -130,7 +131,7 @@ struct ServeCommand: ParsableCommand {
             }
             overrides.append(address)
         }
-        let server = DNSServer(catalog: catalog, configPath: options.config, logger: logger,
+        let server = DNSServer(catalog: catalog, configPath: options.path, logger: logger,
                                threads: threads ?? DNSServer.defaultThreadCount,
                                listen: overrides.isEmpty ? nil : overrides,
                                udpEngine: engine, version: "\(BuildInfo.version) (commit \(BuildInfo.commit))", routes: routes)

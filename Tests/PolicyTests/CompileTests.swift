@@ -226,6 +226,28 @@ import Testing
             "t.yaml:10:10: warning: NS name 'ns1.example.com' is relative, so it means ns1.example.com.example.com.; write 'ns1.example.com.' if you meant the name itself"))
     }
 
+    /// A relative target that expands to a name of the zone with no records goes nowhere: a
+    /// warning with the expanded name and the final dot; targets that exist (or a wildcard
+    /// answers) and absolute ones are quiet.
+    @Test func warnsAboutRelativeTargetsThatGoNowhere() throws {
+        let yaml = basePolicy.replacingOccurrences(of: "      ns1: { A: 192.0.2.53 }\n", with: """
+              ns1: { A: 192.0.2.53 }
+              a: { CNAME: cdn.example.net }
+              b: { CNAME: ns1 }
+              c: { CNAME: x.dyn }
+              "*.dyn": { A: 192.0.2.7 }
+              d: { CNAME: cdn.example.net. }
+              "@": { MX: [[10, mail.example.net]] }
+              _s._tcp: { SRV: [[0, 0, 443, nowhere]] }
+
+        """)
+        let warnings = try load(yaml).warnings.map(\.description)
+        #expect(warnings.contains("t.yaml:13:19: warning: 'cdn.example.net' (target in CNAME at a.example.com.) is relative: it expands to cdn.example.net.example.com., which has no records in example.com.; write 'cdn.example.net.' (final dot) if you mean that absolute name"), "\(warnings)")
+        #expect(warnings.contains { $0.contains("'mail.example.net' (exchange in MX at example.com.) is relative: it expands to mail.example.net.example.com.") }, "\(warnings)")
+        #expect(warnings.contains { $0.contains("'nowhere' (target in SRV at _s._tcp.example.com.) is relative: it expands to nowhere.example.com., which has no records in example.com.; define it in records:") }, "\(warnings)")
+        #expect(warnings.filter { $0.contains("is relative: it expands") }.count == 3, "\(warnings)")
+    }
+
     @Test func identicalDataFromTwoPoolsIsOneAnswer() throws {
         // "global" and "same-as-global" give the same A RRset: one answer, so one run.
         let yaml = basePolicy.replacingOccurrences(of: "  europe: { continents: [EU] }", with: "  europe: { networks: [0.0.0.0/1] }")

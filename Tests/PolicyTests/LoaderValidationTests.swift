@@ -130,7 +130,7 @@ import Testing
     }
 
     @Test func nameBothStaticAndSteered() {
-        expectError(basePolicy + "      ns1: { default: web }\n", "15:7", "ns1.example.com. is both static (records: at 12:7) and steered")
+        expectError(basePolicy + "      ns1: { default: web }\n", "15:7", "ns1.example.com. is steered and also has static A (records: at 12:7)")
     }
 
     @Test func testsWithBadTypesAndSubnets() {

@@ -80,8 +80,8 @@ import Testing
         // record -> region -> answer) agrees at both ends of it.
         #expect(!boundaryInside(d, block), "\(what): scope /\(scope) spans two answers", sourceLocation: sourceLocation)
         for end in [block.firstAddress, block.lastAddress] {
-            let region = catalog.classify(end).region
-            let viaRegion = d.answers[Int(d.table.mapValuesProbe(region: region, catalog: catalog))]
+            let chain = catalog.classify(end).chain.map(\.region)
+            let viaRegion = d.answers[Int(d.table.mapValuesProbe(chain: chain, catalog: catalog))]
             #expect(text(viaRegion) == want, "\(what): \(end) at the edge of /\(scope) classifies as \(catalog.classify(end).rule)",
                     sourceLocation: sourceLocation)
         }
@@ -141,7 +141,8 @@ import Testing
         var mismatches: [String] = []
         for c in clients {
             let m = catalog.classify(c)
-            if table.lookup(c).value != m.region, mismatches.count < 5 { mismatches.append("\(c): table \(table.lookup(c).value), slow \(m.region) (\(m.rule))") }
+            let compiled = catalog.regionChains[Int32(table.lookup(c).value)]
+            if compiled != m.chain.map(\.region), mismatches.count < 5 { mismatches.append("\(c): table \(compiled), slow \(m.chain.map(\.region)) (\(m.rule))") }
         }
         #expect(mismatches.isEmpty, "\(mismatches)")
     }
@@ -225,11 +226,12 @@ import Testing
 }
 
 extension DecisionTable {
-    /// The answer index the compiler gave a region (for checks): the value of any run labelled
-    /// with that region in the region table is what this table says there. Found by looking up
-    /// an address of that region; falls back to the "no region" label.
-    func mapValuesProbe(region: RegionID, catalog: Catalog) -> Int {
-        guard let regionTable = catalog.regionTable else { return 0 }
+    /// The answer index the compiler gave a region chain (for checks): the value of any run
+    /// labelled with that chain in the region table is what this table says there. Found by
+    /// looking up an address of that chain; falls back to the "no region" label.
+    func mapValuesProbe(chain: [RegionID], catalog: Catalog) -> Int {
+        guard let regionTable = catalog.regionTable,
+              let region = catalog.regionChains.chains.firstIndex(of: chain) else { return 0 }
         for i in regionTable.v4.values.indices where Int(regionTable.v4.values[i]) == region {
             return lookup(.v4(regionTable.v4.starts[i])).value
         }
@@ -354,12 +356,13 @@ struct GeoLite2ScenarioTests {
             default: c = .v4(v4)
             }
             let m = catalog.classify(c)
-            if table.lookup(c).value != m.region, mismatches.count < 5 { mismatches.append("\(c): table \(table.lookup(c).value), slow \(m.region) (\(m.rule))") }
+            let compiled = catalog.regionChains[Int32(table.lookup(c).value)]
+            if compiled != m.chain.map(\.region), mismatches.count < 5 { mismatches.append("\(c): table \(compiled), slow \(m.chain.map(\.region)) (\(m.rule))") }
             // The scope block of the www answer: both ends classify to the same answer.
             let (answer, scope) = www.answer(for: c)
             let block = IPNetwork.block(around: c, prefixLength: Int(scope))
             for end in [block.firstAddress, block.lastAddress] {
-                let other = www.answers[www.table.mapValuesProbe(region: catalog.classify(end).region, catalog: catalog)]
+                let other = www.answers[www.table.mapValuesProbe(chain: catalog.classify(end).chain.map(\.region), catalog: catalog)]
                 if other != answer, mismatches.count < 5 { mismatches.append("\(c) /\(scope): \(end) gets \(other)") }
             }
         }

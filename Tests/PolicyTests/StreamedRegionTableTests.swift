@@ -44,13 +44,14 @@ import Testing
     }
 
     @discardableResult
-    static func compare(_ database: GeoIPDatabase, _ regions: ([Region], [[IPNetwork]]), _ label: String) -> (DecisionTable, Int) {
-        let (streamed, visited, _) = Compiler.regionTable(regions.0, networks: regions.1, database: database)
-        let (reference, referenceVisited, _) = Compiler.referenceRegionTable(regions.0, networks: regions.1, database: database)
+    static func compare(_ database: GeoIPDatabase, _ regions: ([Region], [[IPNetwork]]), _ label: String) -> (DecisionTable, Int, RegionChains) {
+        let (streamed, chains, visited, _) = Compiler.regionTable(regions.0, networks: regions.1, database: database)
+        let (reference, referenceChains, referenceVisited, _) = Compiler.referenceRegionTable(regions.0, networks: regions.1, database: database)
         #expect(visited == referenceVisited)
+        #expect(chains.chains == referenceChains.chains, "\(label): chains")
         #expect(visited > 0)
         expectSame(streamed, reference, label)
-        return (streamed, visited)
+        return (streamed, visited, chains)
     }
 
     @Test func demoDatabaseTablesMatchReference() throws {
@@ -63,7 +64,7 @@ import Testing
     @Test(.enabled(if: geoLite2Path != nil, "GeoLite2-City (PyPI maxminddb-geolite2) is not installed"))
     func geoLite2TablesMatchReference() throws {
         let database = try GeoIPDatabase(path: try #require(geoLite2Path))
-        let (table, visited) = Self.compare(database, Self.labRegions, "GeoLite2-City, lab regions")
+        let (table, visited, _) = Self.compare(database, Self.labRegions, "GeoLite2-City, lab regions")
         Self.compare(database, Self.richRegions, "GeoLite2-City, rich regions")
         // The lab figures (`geodns check config.yaml`) are unchanged.
         #expect(visited == 3_428_122)
@@ -93,8 +94,9 @@ import Testing
             if n.family == .v6 { builder.add(v6: n.address, prefixLength: n.prefixLength, value: label) }
         }
         #expect(builder.needsReference)
-        let (table, _) = Self.compare(database, Self.richRegions, "::/8 data")
-        #expect(table.lookup(.v6(UInt128(0xFFFF) << 32 | 0x0808_0808)).value == 4)  // ::ffff:8.8.8.8: gb, from ::/8
+        let (table, _, chains) = Self.compare(database, Self.richRegions, "::/8 data")
+        // ::ffff:8.8.8.8: gb then europe, from ::/8
+        #expect(chains[Int32(table.lookup(.v6(UInt128(0xFFFF) << 32 | 0x0808_0808)).value)] == [4, 7])
     }
 
     @Test func databaseStillAnswersAfterTheWalkReleasedItsPages() throws {
@@ -191,10 +193,12 @@ import Testing
             }
             #expect(builder.needsReference == base6.contains { Self.meetsAlias($0, aliases) }, "seed \(seed) iteration \(iteration)")
             if builder.needsReference { handedOver += 1; continue }
-            let streamed = builder.finish(overrides: overrides)
+            var streamedChains = RegionChains(regionCount: noMatch), referenceChains = RegionChains(regionCount: noMatch)
+            let streamed = builder.finish(overrides: overrides, chains: &streamedChains)
             let reference = Compiler.referenceTable(base4: agg4.networks, base6: agg6.networks, overrides: overrides,
-                                                    aliases: aliases, noMatch: noMatch)
+                                                    aliases: aliases, noMatch: noMatch, chains: &referenceChains)
             Self.expectSame(streamed, reference, "seed \(seed) iteration \(iteration)")
+            #expect(streamedChains.chains == referenceChains.chains, "seed \(seed) iteration \(iteration): chains")
             compared += 1
         }
         #expect(compared > 1000, "handed over \(handedOver)")
