@@ -41,22 +41,30 @@ struct RegionMatcher {
         return nil
     }
 
-    /// Every region the record belongs to, most specific first (ASN, subdivisions smallest
-    /// first, country, continent), each once, with the rule that put it there: the record's
-    /// part of its `RegionChains` chain.
+    /// Calls `body` with every region the record belongs to, most specific first (ASN,
+    /// subdivisions smallest first, country, continent), and the rule that put it there (built
+    /// only when asked for). A region may come twice; callers keep the first.
+    @inline(__always)
+    func forEachRegion(_ record: GeoRecord, _ body: (RegionID, () -> String) -> Void) {
+        if !byASN.isEmpty, let asn = record.asn, let id = byASN[asn] { body(id) { "asn AS\(asn)" } }
+        if let country = record.country {
+            if !bySubdivision.isEmpty, let subs = bySubdivision[country] {
+                for s in record.subdivisions.reversed() {
+                    if let id = subs[RegionMatcher.bare(s)] { body(id) { "subdivision \(country)-\(RegionMatcher.bare(s))" } }
+                }
+            }
+            if let id = byCountry[country] { body(id) { "country \(country)" } }
+        }
+        if let c = record.continent, let id = byContinent[c] { body(id) { "continent \(c)" } }
+    }
+
+    /// Every region the record belongs to, most specific first, each once, with the rule that
+    /// put it there: the record's part of its `RegionChains` chain.
     func matches(_ record: GeoRecord) -> [(region: RegionID, rule: String)] {
         var out: [(region: RegionID, rule: String)] = []
-        func add(_ id: RegionID?, _ rule: @autoclosure () -> String) {
-            if let id, !out.contains(where: { $0.region == id }) { out.append((id, rule())) }
+        forEachRegion(record) { id, rule in
+            if !out.contains(where: { $0.region == id }) { out.append((id, rule())) }
         }
-        if let asn = record.asn { add(byASN[asn], "asn AS\(asn)") }
-        if let country = record.country {
-            if let subs = bySubdivision[country] {
-                for s in record.subdivisions.reversed() { add(subs[RegionMatcher.bare(s)], "subdivision \(country)-\(RegionMatcher.bare(s))") }
-            }
-            add(byCountry[country], "country \(country)")
-        }
-        if let c = record.continent { add(byContinent[c], "continent \(c)") }
         return out
     }
 
@@ -68,8 +76,8 @@ struct RegionMatcher {
         var key: UInt64 = 0
         var count = 0
         var fits = true
-        @inline(__always) func add(_ id: RegionID?) {
-            guard let id else { return }
+        forEachRegion(record) { id, _ in
+            guard fits else { return }
             guard id < 4095, count < 5 else { fits = false; return }
             let v = UInt64(id + 1)
             var k = key, i = 0
@@ -77,29 +85,13 @@ struct RegionMatcher {
             key |= v << UInt64(12 * count)
             count += 1
         }
-        if !byASN.isEmpty, let asn = record.asn { add(byASN[asn]) }
-        if let country = record.country {
-            if !bySubdivision.isEmpty, let subs = bySubdivision[country] {
-                for s in record.subdivisions.reversed() { add(subs[RegionMatcher.bare(s)]) }
-            }
-            add(byCountry[country])
-        }
-        if let c = record.continent { add(byContinent[c]) }
         return fits ? key : nil
     }
 
     /// The regions of `matches`, for the compile loop (no rule text).
     func chain(_ record: GeoRecord) -> [RegionID] {
         var out: [RegionID] = []
-        func add(_ id: RegionID?) { if let id, !out.contains(id) { out.append(id) } }
-        if !byASN.isEmpty, let asn = record.asn { add(byASN[asn]) }
-        if let country = record.country {
-            if !bySubdivision.isEmpty, let subs = bySubdivision[country] {
-                for s in record.subdivisions.reversed() { add(subs[RegionMatcher.bare(s)]) }
-            }
-            add(byCountry[country])
-        }
-        if let c = record.continent { add(byContinent[c]) }
+        forEachRegion(record) { id, _ in if !out.contains(id) { out.append(id) } }
         return out
     }
 
