@@ -62,7 +62,9 @@ struct ServeCommand: ParsableCommand {
         let startupMs = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
         logger.notice("serving: sockets bound, policy compiled, answering", metadata: [
             "pid": "\(getpid())", "listen": "\(server.listenAddresses.map(\.description).joined(separator: ","))",
-            "startup_ms": "\(Int(startupMs))",
+            "startup_ms": "\(Int(startupMs))", "policy": "\(server.status.report.policy.file)",
+            "database": "\(server.status.report.database?.path ?? "none")",
+            "control": "\(controlServer?.address.flatMap { a in a.ipAddress.map { "\($0):\(a.port ?? 0)" } } ?? "off")",
         ])
         ServiceNotify.ready()
         signals.serve(server)

@@ -38,6 +38,9 @@ public final class ControlServer: Sendable {
         return bound.localAddress
     }
 
+    /// The address bound by `start`, nil before.
+    public var address: SocketAddress? { channel.withLockedValue { $0?.localAddress } }
+
     public func stop() {
         if let bound = channel.withLockedValue({ $0 }) { try? bound.close().wait() }
         try? group.syncShutdownGracefully()
