@@ -171,4 +171,52 @@ struct ControlEndpointTests {
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
     }
+
+    @Test("out of file descriptors: accept failures are counted in geodns_tcp_connections_rejected_total and backed off (not retried in a loop), and TCP answers again once descriptors free up")
+    func acceptFailuresCountedAndBackedOff() throws {
+        let dir = try PolicyDir(yaml: try String(contentsOf: Paths.packageRoot.appendingPathComponent("config.yaml"), encoding: .utf8))
+        defer { dir.remove() }
+        let port = freePort()
+        var control = freePort()
+        while control == port { control = freePort() }
+        let log = dir.url.appendingPathComponent("serve.log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let (executable, argv) = Unprivileged.command(Paths.geodns, [
+            "serve", "--config", dir.configPath, "--listen", "127.0.0.1:\(port)", "--threads", "1",
+            "--control", "127.0.0.1:\(control)", "--log-level", "notice"])
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
+        process.arguments = ["--nofile=64:64", "--", executable] + argv
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }
+        #expect(waitFor(seconds: 60) { httpGet(port: control, "/health").status == 200 })
+        // More connections than descriptors: the kernel completes them all (backlog 256).
+        var sockets: [Int32] = []
+        for _ in 0..<90 { let fd = Loopback.connectTCP(port); if fd >= 0 { sockets.append(fd) } }
+        #expect(sockets.count == 90)
+        usleep(3_000_000)
+        // Each open connection holds a descriptor, so the scrape may itself be refused: retry
+        // after closing some.
+        for fd in sockets.suffix(45) { close(fd) }
+        sockets.removeLast(45)
+        var metrics: [String: Double] = [:]
+        #expect(waitFor(seconds: 10) {
+            let reply = httpGet(port: control, "/metrics")
+            if reply.status == 200 { metrics = Self.parseExposition(reply.body) }
+            return reply.status == 200
+        })
+        let rejected = metrics["geodns_tcp_connections_rejected_total"] ?? 0
+        #expect(rejected > 0, "\(metrics)")
+        // Backed off from 5 ms doubling to 1 s: a handful a second, where a retry loop counts
+        // tens of thousands a second (224,558 in 10 s before the backoff).
+        #expect(rejected < 2_000, "\(rejected) accept failures in ~3 s")
+        for fd in sockets { close(fd) }
+        let tcp = run("/usr/bin/dig", ["@127.0.0.1", "-p", "\(port)", "www.example.com", "A", "+tcp", "+short",
+                                        "+subnet=81.2.69.0/24", "+time=3", "+tries=2"], timeout: 20)
+        #expect(tcp.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "198.51.100.10",
+                "\(tcp)\n\((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+    }
 }
