@@ -23,7 +23,7 @@ extension PolicyLoader {
             var out: [ServerSettings.ListenAddress] = []
             for item in items {
                 guard let text = reader.scalar(item, "a listen address") else { continue }
-                guard let address = parseListen(text) else {
+                guard let address = ServerSettings.ListenAddress(parsing: text) else {
                     reader.error(item, "listen address '\(text)' must be IP:PORT, like \"127.0.0.1:5353\" or \"[::1]:5353\" (port 1...65535)")
                     continue
                 }
@@ -98,25 +98,6 @@ extension PolicyLoader {
     }
 
     /// "127.0.0.1:5353" or "[::1]:5353".
-    static func parseListen(_ text: String) -> ServerSettings.ListenAddress? {
-        let host: String, portText: Substring
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]") else { return nil }
-            host = String(text[text.index(after: text.startIndex)..<close])
-            let rest = text[text.index(after: close)...]
-            guard rest.hasPrefix(":") else { return nil }
-            portText = rest.dropFirst()
-            guard IPv6Address(host) != nil else { return nil }
-        } else {
-            guard let colon = text.lastIndex(of: ":") else { return nil }
-            host = String(text[..<colon])
-            portText = text[text.index(after: colon)...]
-            guard IPv4Address(host) != nil else { return nil }
-        }
-        guard portText.allSatisfy({ $0.isASCII && $0.isNumber }), let port = Int(portText), (1...65535).contains(port) else { return nil }
-        return ServerSettings.ListenAddress(host: host, port: port)
-    }
-
     /// A path from the policy, relative to the policy file's folder, made absolute.
     static func resolve(_ path: String, relativeTo configPath: String) -> String {
         if path.hasPrefix("/") { return path }

@@ -16,15 +16,6 @@ extension ServerSettings {
     }
 }
 
-extension ServerSettings.ListenAddress {
-    /// 127.0.0.0/8 or ::1.
-    public var isLoopback: Bool {
-        if let v4 = IPv4Address(host) { return v4.rawValue >> 24 == 127 }
-        if let v6 = IPv6Address(host) { return v6.rawValue == 1 }
-        return false
-    }
-}
-
 extension PolicyLoader {
     /// The `server:` section of the policy file alone (no database, no zones), for what must be
     /// known before the slow compile — the control endpoint's address. Nil when the file cannot
@@ -49,7 +40,7 @@ extension PolicyLoader {
             settings.control.listen = nil
             return
         }
-        guard let address = parseListen(text) else {
+        guard let address = ServerSettings.ListenAddress(parsing: text) else {
             reader.error(n, "server.control.listen '\(text)' must be IP:PORT, like \"127.0.0.1:8053\" or \"[::1]:8053\" (port 1...65535), or off")
             return
         }

@@ -140,24 +140,3 @@ struct ServeCommand: ParsableCommand {
         return server
     }
 }
-
-extension ServerSettings.ListenAddress {
-    /// "127.0.0.1:5353" or "[::1]:5353".
-    init?(parsing text: String) {
-        let host: Substring
-        let port: Substring
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]") else { return nil }
-            host = text[text.index(after: text.startIndex)..<close]
-            let rest = text[text.index(after: close)...]
-            guard rest.hasPrefix(":") else { return nil }
-            port = rest.dropFirst()
-        } else {
-            guard let colon = text.lastIndex(of: ":") else { return nil }
-            host = text[..<colon]
-            port = text[text.index(after: colon)...]
-        }
-        guard !host.isEmpty, let number = Int(port), (0...65535).contains(number) else { return nil }
-        self.init(host: String(host), port: number)
-    }
-}
