@@ -80,7 +80,7 @@ struct ServeCommand: ParsableCommand {
             } else if let parsed = ServerSettings.ListenAddress(parsing: control) {
                 address = parsed
             } else {
-                logger.critical("bad --control \(control): expected HOST:PORT, [IPv6]:PORT or off")
+                logger.critical("bad --control \(control): expected IP:PORT or [IPv6]:PORT with a port 1...65535, like 127.0.0.1:8053, or off")
                 throw ExitCode.failure
             }
         } else {
@@ -128,7 +128,7 @@ struct ServeCommand: ParsableCommand {
         var overrides: [ServerSettings.ListenAddress] = []
         for text in listen {
             guard let address = ServerSettings.ListenAddress(parsing: text) else {
-                logger.critical("bad --listen \(text): expected HOST:PORT or [IPv6]:PORT")
+                logger.critical("bad --listen \(text): expected IP:PORT or [IPv6]:PORT with a port 1...65535, like 127.0.0.1:5353")
                 throw ExitCode.failure
             }
             overrides.append(address)
