@@ -26,6 +26,34 @@ public final class ServerMetrics: Sendable {
     /// Queries (UDP and TCP) that carried a valid server cookie of ours (RFC 7873 §5.2.5); over
     /// UDP these are exempt from the error-reply limit and RRL.
     public let validCookies = ManagedAtomic<Int>(0)
+    /// Replies sent with a header RCODE other than NOERROR, by RCODE (1...15): the answering
+    /// threads test one byte per reply and touch these only for such replies; NOERROR is
+    /// `responses` minus their sum (`rcodeSamples`).
+    public let errorRcodes = (0..<16).map { _ in ManagedAtomic<Int>(0) }
+
+    /// Counts a reply's header RCODE (byte 3 of `reply`) unless it is NOERROR.
+    @inline(__always)
+    func countRcode(_ reply: UnsafeMutableRawBufferPointer, size: Int) {
+        guard size > 3 else { return }
+        let rcode = Int(reply[3] & 0x0f)
+        if rcode != 0 { errorRcodes[rcode].wrappingIncrement(ordering: .relaxed) }
+    }
+
+    static let rcodeNames = ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET",
+                             "NXRRSET", "NOTAUTH", "NOTZONE", "RCODE11", "RCODE12", "RCODE13", "RCODE14", "RCODE15"]
+
+    /// Replies by header RCODE (BADVERS and other extended RCODEs show as their low four bits,
+    /// NOERROR for BADVERS): (label, value), NOERROR first, zero RCODEs other than the common
+    /// six left out.
+    public func rcodeSamples() -> [(rcode: String, value: Int)] {
+        let others = errorRcodes.map { $0.load(ordering: .relaxed) }
+        let noerror = max(0, responses.load(ordering: .relaxed) - others.reduce(0, +))
+        var out = [("NOERROR", noerror)]
+        for rcode in 1..<16 where rcode <= 5 || others[rcode] > 0 {
+            out.append((Self.rcodeNames[rcode], others[rcode]))
+        }
+        return out
+    }
 
     public init() {}
 

@@ -35,7 +35,7 @@ struct ControlEndpointTests {
         return values
     }
 
-    @Test("/metrics parses with prometheus_client, and a known set of queries (EU, NA, default, NXDOMAIN, FORMERR, truncated, TCP) moves the counters by exactly that much")
+    @Test("/metrics parses with prometheus_client, and a known set of queries (EU, NA, default, NXDOMAIN, FORMERR, truncated, TCP) moves the counters, by RCODE too, by exactly that much")
     func metricsDeltas() throws {
         // The demo policy plus a TXT set too large for 512 bytes.
         let txt = "      txt:       { ttl: 3600, TXT: [\"v=spf1 -all\"] }"
@@ -77,6 +77,11 @@ struct ControlEndpointTests {
         #expect(delta("geodns_truncated_total") == 1)
         #expect(delta("geodns_dropped_total") == 0)
         #expect(delta("geodns_reloads_total") == 0)
+        // By RCODE: EU, NA, default, the truncated TXT and the TCP answer; the NXDOMAIN; the FORMERR.
+        #expect(delta("geodns_responses_by_rcode_total{rcode=\"NOERROR\"}") == 5)
+        #expect(delta("geodns_responses_by_rcode_total{rcode=\"NXDOMAIN\"}") == 1)
+        #expect(delta("geodns_responses_by_rcode_total{rcode=\"FORMERR\"}") == 1)
+        #expect(delta("geodns_responses_by_rcode_total{rcode=\"REFUSED\"}") == 0)
         #expect((a["geodns_process_start_time_seconds"] ?? 0) > 1.7e9)
         #expect((a["geodns_database_build_timestamp_seconds"] ?? 0) > 1.7e9, "the demo database's build epoch")
     }

@@ -33,6 +33,12 @@ final class MetricsExposition: Sendable {
                     counter.increment(by: Int64(sample.value))
                 }
             }
+            for (rcode, value) in metrics.rcodeSamples() {
+                let counter = registry.makeCounter(name: "geodns_responses_by_rcode_total", labels: [("rcode", rcode)],
+                                                   help: "Replies sent, by header RCODE (UDP and TCP; BADVERS counts as NOERROR, its low bits).")
+                counter.reset()
+                counter.increment(by: Int64(value))
+            }
             let report = status.report
             gauge("geodns_process_start_time_seconds", "When the daemon started, seconds since the Unix epoch.", report.startedAt)
             gauge("geodns_policy_loaded_timestamp_seconds", "When the policy in force took effect, seconds since the Unix epoch.", report.policy.loadedAt)
