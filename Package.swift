@@ -72,11 +72,13 @@ let package = Package(
         .executableTarget(name: "fuzz-policy", dependencies: ["Policy", "GeoIP", "FuzzSupport"]),
         .executableTarget(name: "fuzz-message", dependencies: ["Authority", "Policy", "GeoIP", "DNSWire", "FuzzSupport"]),
         .executableTarget(name: "hostile", dependencies: ["Authority", "Policy", "DNSWire"]),
-        .testTarget(name: "DNSWireTests", dependencies: ["DNSWire"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "GeoIPTests", dependencies: ["GeoIP"]),
-        .testTarget(name: "PolicyTests", dependencies: ["Policy", "GeoIP", "DNSWire"]),
-        .testTarget(name: "AuthorityTests", dependencies: ["Authority", "Policy", "GeoIP", "DNSWire"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["DNSWire"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Authority", "Policy", "GeoIP", "DNSWire"]),
+        // What several test targets share (the repository root, a seeded generator).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "GeoIPTests", dependencies: ["GeoIP", "TestSupport"]),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy", "GeoIP", "DNSWire", "TestSupport"]),
+        .testTarget(name: "AuthorityTests", dependencies: ["Authority", "Policy", "GeoIP", "DNSWire", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["DNSWire", "TestSupport"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Authority", "Policy", "GeoIP", "DNSWire", "TestSupport"]),
     ]
 )

@@ -2,21 +2,11 @@ import DNSWire
 import Policy
 import Testing
 @testable import Authority
+import TestSupport
 
 /// Packet bytes never crash the engine: random packets and mutations of real queries go through
 /// `respond` (both forms); every reply decodes, answers a query, and fits the UDP limit.
 @Suite struct RobustnessTests {
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static func seeds() throws -> [[UInt8]] {
         var out: [[UInt8]] = []
         for (qname, type) in [("www.example.com.", RRType.a), ("cdn.example.com.", .a), ("x.y.wild.example.com.", .txt),
@@ -34,7 +24,7 @@ import Testing
 
     @Test func survivesRandomAndMutatedPackets() throws {
         let catalog = Fixture.catalog()
-        var rng = SplitMix64(state: 0x5EED)
+        var rng = SplitMix64(seed: 0x5EED)
         let seeds = try Self.seeds()
         var scratch = Query()
         var output: [UInt8] = []

@@ -3,15 +3,12 @@ import GeoIP
 import Policy
 import Testing
 @testable import Authority
+import TestSupport
 
 /// The scenario again, this time compiled the way the daemon does it: YAML through
 /// `PolicyLoader` with the demo database `data/geodns-demo.mmdb`.
 @Suite struct YAMLScenarioTests {
-    static let repository: String = {
-        var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)                          // Tests/AuthorityTests/<file>
-        return parts.joined(separator: "/")
-    }()
+    static let repository: String = Repository.root.path
 
     static func database() throws -> GeoIPDatabase {
         try GeoIPDatabase(path: repository + "/data/geodns-demo.mmdb")

@@ -1,6 +1,7 @@
 import DNSWire
 import Foundation
 import Testing
+import TestSupport
 
 /// Our bytes must parse in dnspython with the values we meant: writes each encoding with the
 /// lines `ExpectLines` prints for the Message, then runs scripts/wire/verify.py over them.
@@ -67,8 +68,7 @@ import Testing
     }
 
     static var verifyScript: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("scripts/wire/verify.py")
+        Repository.root.appendingPathComponent("scripts/wire/verify.py")
     }
 
     @Test func dnspythonReadsOurEncodings() throws {

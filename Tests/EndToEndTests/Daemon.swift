@@ -1,13 +1,13 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
 /// Where things are: the package root (from this file's path) and the built `geodns` binary
 /// (beside the test bundle, whatever the scratch path).
 enum Paths {
-    static let packageRoot: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let packageRoot: URL = Repository.root
 
     static var geodns: String {
         if let explicit = ProcessInfo.processInfo.environment["GEODNS_BIN"] { return explicit }

@@ -1,11 +1,12 @@
 import Foundation
 import Testing
 @testable import GeoIP
+import TestSupport
 
 /// data/geodns-demo.mmdb: built from data/networks.csv, answers the scenario's client subnets.
 @Suite("data/ demo database")
 struct DemoDatabaseTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = Repository.root
     static let database = root.appendingPathComponent("data/geodns-demo.mmdb").path
     static let source = root.appendingPathComponent("data/networks.csv").path
 

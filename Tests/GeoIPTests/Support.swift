@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import GeoIP
+import TestSupport
 
 /// Shared helpers: locating GeoLite2-City (PyPI maxminddb-geolite2, installed by `make deps`)
 /// and running the independent readers (mmdblookup, Python maxminddb).
@@ -72,8 +73,7 @@ enum Support {
 extension Support {
     /// scripts/geoip/oracle.py, found from this file's location in the checkout.
     static let oracleScript: String = {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("scripts/geoip/oracle.py").path
+        Repository.path("scripts/geoip/oracle.py")
     }()
 
     /// One oracle answer: prefix length and the fields compared.

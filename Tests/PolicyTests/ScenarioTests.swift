@@ -3,6 +3,7 @@ import Foundation
 import GeoIP
 import Testing
 @testable import Policy
+import TestSupport
 
 /// config.yaml compiled against a real database: every scenario subnet lands in its region,
 /// gets the scenario's answer, and an ECS scope that is correct (every address of the scope

@@ -2,6 +2,7 @@ import Foundation
 import GeoIP
 import Testing
 @testable import Policy
+import TestSupport
 
 /// The streamed region table (`RegionTableBuilder`: the walk goes straight into runs, the IPv4
 /// alias blocks and overrides are overlaid without copying) must be the reference build's

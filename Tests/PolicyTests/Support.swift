@@ -2,6 +2,7 @@ import DNSWire
 import Foundation
 import GeoIP
 @testable import Policy
+import TestSupport
 
 /// A small valid policy; tests splice problems into it. Line numbers matter: keep in sync.
 let basePolicy = """
@@ -40,12 +41,8 @@ func name(_ text: String) -> DomainName {
     (try? DomainName(text)) ?? .root
 }
 
-/// The repository root (this file is Tests/PolicyTests/Support.swift).
-let repositoryRoot: String = {
-    var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url.path
-}()
+/// The repository root.
+let repositoryRoot: String = Repository.root.path
 
 let demoDatabasePath = repositoryRoot + "/data/geodns-demo.mmdb"
 

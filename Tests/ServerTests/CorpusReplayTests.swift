@@ -4,14 +4,15 @@ import Foundation
 import GeoIP
 import Policy
 import Testing
+import TestSupport
 
 /// Every input in Tests/ServerTests/Corpus is replayed here on every `make test`: the seeds of
 /// `make fuzz` and every input that ever crashed a fuzzer (copied in from `crash-*` files).
 /// Nothing may trap; the checks are the fuzz targets' own invariants, in short.
 @Suite("fuzz corpus replay")
 struct CorpusReplayTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Corpus")
+    static let root = Repository.root
+    static let corpus = Repository.root.appendingPathComponent("Tests/ServerTests/Corpus")
 
     static func files(_ sub: String) -> [URL] {
         let dir = corpus.appendingPathComponent(sub)
