@@ -31,11 +31,11 @@ public final class ServerMetrics: Sendable {
     /// `responses` minus their sum (`rcodeSamples`).
     public let errorRcodes = (0..<16).map { _ in ManagedAtomic<Int>(0) }
 
-    /// Counts a reply's header RCODE (byte 3 of `reply`) unless it is NOERROR.
+    /// Counts a reply's header RCODE unless it is NOERROR; `flags` is the reply's byte 3 (RA, Z,
+    /// AD, CD, RCODE). One test on the common path, shared by both UDP engines and TCP.
     @inline(__always)
-    func countRcode(_ reply: UnsafeMutableRawBufferPointer, size: Int) {
-        guard size > 3 else { return }
-        let rcode = Int(reply[3] & 0x0f)
+    func countRcode(flags: UInt8) {
+        let rcode = Int(flags & 0x0f)
         if rcode != 0 { errorRcodes[rcode].wrappingIncrement(ordering: .relaxed) }
     }
 

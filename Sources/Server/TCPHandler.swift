@@ -63,7 +63,7 @@ final class TCPQueryHandler: ChannelInboundHandler {
             return
         }
         metrics.responses.wrappingIncrement(ordering: .relaxed)
-        if reply.count > 3, reply[3] & 0x0f != 0 { metrics.errorRcodes[Int(reply[3] & 0x0f)].wrappingIncrement(ordering: .relaxed) }
+        if reply.count > 3 { metrics.countRcode(flags: reply[3]) }
         if cookie == .valid { metrics.validCookies.wrappingIncrement(ordering: .relaxed) }
         var out = context.channel.allocator.buffer(capacity: reply.count + 2)
         out.writeInteger(UInt16(truncatingIfNeeded: reply.count))

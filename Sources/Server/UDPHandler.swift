@@ -46,7 +46,7 @@ final class UDPHandler: ChannelInboundHandler {
             return
         }
         metrics.responses.wrappingIncrement(ordering: .relaxed)
-        metrics.countRcode(out, size: size)
+        metrics.countRcode(flags: out[3])
         let reply = context.channel.allocator.buffer(bytes: UnsafeRawBufferPointer(rebasing: out[0..<size]))
         context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: reply)), promise: nil)
     }

@@ -190,7 +190,7 @@ final class UDPWorker: @unchecked Sendable {
                 h.msg_iovlen = 1
                 outMsgs[replies] = geodns_mmsghdr(msg_hdr: h, msg_len: 0)
                 replies += 1
-                if out[3] & 0x0f != 0 { metrics.countRcode(out, size: size) }
+                metrics.countRcode(flags: out[3])
             }
             metrics.udpQueries.wrappingIncrement(by: Int(received), ordering: .relaxed)
             metrics.responses.wrappingIncrement(by: replies, ordering: .relaxed)
